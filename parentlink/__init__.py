@@ -1,0 +1,74 @@
+"""ParentLink: parents and carers confirm a school's social media agreement from a personal link."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from parentlink import config as settings
+from parentlink import extensions
+from parentlink.core.clock import SystemClock
+from parentlink.db import init_request_transaction
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def resource_dir(name: str) -> Path:
+    """`templates/` and `migrations/` sit beside the package in a checkout, inside it in a wheel."""
+    for candidate in (PACKAGE_DIR / name, PACKAGE_DIR.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"ParentLink's {name}/ folder is missing from this installation")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(PACKAGE_DIR / "static"),
+        instance_relative_config=True,
+    )
+    app.config.update(settings.from_environment(app.instance_path))
+    if config:
+        app.config.update(config)
+    settings.check_for_production(app.config)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    app.extensions["parentlink.clock"] = app.config.get("CLOCK") or SystemClock()
+    extensions.db.init_app(app)
+    extensions.mail.init_app(app)
+    extensions.csrf.init_app(app)
+    extensions.login_manager.init_app(app)
+    init_request_transaction(app)
+
+    from parentlink import models  # noqa: F401 - every table registered
+    from parentlink.core import errors, filters, security
+
+    security.init_app(app)
+    filters.init_app(app)
+    errors.init_app(app)
+
+    from parentlink.messaging.webhooks import blueprint as webhooks
+    from parentlink.office.routes import blueprint as office
+    from parentlink.parents.routes import blueprint as parents
+
+    app.register_blueprint(parents)
+    app.register_blueprint(office)
+    app.register_blueprint(webhooks)
+    extensions.csrf.exempt(webhooks)  # Twilio signs its requests instead
+
+    if settings.is_development(app.config):
+        from parentlink.dev.routes import blueprint as dev
+
+        app.register_blueprint(dev)
+
+    from parentlink.cli import register_commands
+
+    register_commands(app)
+    return app

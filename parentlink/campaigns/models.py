@@ -1,0 +1,236 @@
+"""Campaigns (one round of asking), invitations (one contact, one link) and confirmations."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from parentlink.core.clock import now
+from parentlink.core.states import check_transition
+from parentlink.db import db
+from parentlink.directory.models import Contact, Pupil
+
+
+class CampaignStatus(enum.Enum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+CAMPAIGN_TRANSITIONS = {
+    CampaignStatus.DRAFT: frozenset({CampaignStatus.OPEN}),
+    CampaignStatus.OPEN: frozenset({CampaignStatus.CLOSED}),
+}
+
+
+class AudienceKind(enum.Enum):
+    WHOLE_SCHOOL = "whole-school"
+    YEAR_GROUPS = "year-groups"
+    CLASSES = "classes"
+    NEW_STARTERS = "new-starters"
+
+
+class CompletionRule(enum.Enum):
+    ANY_CARER = "any-carer"  # any one carer with parental responsibility
+    EVERY_CARER = "every-carer"  # every carer with parental responsibility
+
+
+class Campaign(db.Model):
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("agreement_version.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[CampaignStatus] = mapped_column(default=CampaignStatus.DRAFT)
+    audience_kind: Mapped[AudienceKind] = mapped_column(default=AudienceKind.WHOLE_SCHOOL)
+    audience_values: Mapped[str] = mapped_column(String(500), default="")  # "Year 3,Year 4"
+    completion_rule: Mapped[CompletionRule] = mapped_column(default=CompletionRule.ANY_CARER)
+    reminder_policy: Mapped[str] = mapped_column(String(200), default="3:same,7:other,10:both")
+    opens_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    launched_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    version = relationship("AgreementVersion")
+    school = relationship("School")
+
+    def launch(self, at: datetime) -> None:
+        check_transition(self.status, CampaignStatus.OPEN, CAMPAIGN_TRANSITIONS)
+        self.status = CampaignStatus.OPEN
+        self.launched_at = at
+
+    def close(self, at: datetime) -> None:
+        check_transition(self.status, CampaignStatus.CLOSED, CAMPAIGN_TRANSITIONS)
+        self.status = CampaignStatus.CLOSED
+        self.closed_at = at
+
+
+class InvitationStatus(enum.Enum):
+    CREATED = "created"  # link made, message not yet accepted by a gateway
+    SENT = "sent"
+    OPENED = "opened"
+    CONFIRMED = "confirmed"
+    WITHDRAWN = "withdrawn"
+    REVOKED = "revoked"
+
+
+_PROGRESS = (
+    InvitationStatus.CREATED,
+    InvitationStatus.SENT,
+    InvitationStatus.OPENED,
+    InvitationStatus.CONFIRMED,
+)
+INVITATION_TRANSITIONS = {
+    **{
+        state: frozenset(_PROGRESS[i + 1 :]) | {InvitationStatus.REVOKED}
+        for i, state in enumerate(_PROGRESS)
+    },
+    InvitationStatus.CONFIRMED: frozenset({InvitationStatus.WITHDRAWN}),
+    InvitationStatus.WITHDRAWN: frozenset({InvitationStatus.CONFIRMED}),
+}
+
+
+invitation_pupil = Table(
+    "invitation_pupil",
+    db.Model.metadata,
+    Column("invitation_id", ForeignKey("invitation.id", ondelete="CASCADE"), primary_key=True),
+    Column("pupil_id", ForeignKey("pupil.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Invitation(db.Model):
+    __tablename__ = "invitation"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "contact_id"),
+        Index("ix_invitation_campaign_id_status", "campaign_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the token
+    status: Mapped[InvitationStatus] = mapped_column(default=InvitationStatus.CREATED)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    sent_at: Mapped[datetime | None]
+    opened_at: Mapped[datetime | None]
+    confirmed_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    reminders_sent: Mapped[int] = mapped_column(default=0)
+    last_reminded_at: Mapped[datetime | None]
+
+    campaign: Mapped[Campaign] = relationship()
+    contact: Mapped[Contact] = relationship()
+    pupils: Mapped[list[Pupil]] = relationship(
+        secondary=invitation_pupil, order_by="Pupil.first_name"
+    )
+
+    def _move(self, target: InvitationStatus) -> None:
+        check_transition(self.status, target, INVITATION_TRANSITIONS)
+        self.status = target
+
+    def mark_sent(self, at: datetime) -> None:
+        """A gateway accepted the link message. Later states already imply it."""
+        self.sent_at = self.sent_at or at
+        if self.status is InvitationStatus.CREATED:
+            self._move(InvitationStatus.SENT)
+
+    def mark_opened(self, at: datetime) -> None:
+        self.opened_at = self.opened_at or at
+        if self.status in (InvitationStatus.CREATED, InvitationStatus.SENT):
+            self._move(InvitationStatus.OPENED)
+
+    def mark_confirmed(self, at: datetime) -> None:
+        self._move(InvitationStatus.CONFIRMED)
+        self.confirmed_at = at
+
+    def revoke(self, at: datetime) -> None:
+        self._move(InvitationStatus.REVOKED)
+        self.revoked_at = at
+
+    def usable_at(self, at: datetime, grace_days: int) -> bool:
+        if self.status is InvitationStatus.REVOKED:
+            return False
+        return at <= self.campaign.closes_at + timedelta(days=grace_days)
+
+
+class ConfirmationChannel(enum.Enum):
+    LINK = "link"
+    PAPER = "paper"
+    PHONE = "phone"
+
+
+class Answer(enum.Enum):
+    AGREE = "agree"
+    QUESTION = "question"
+
+
+confirmation_pupil = Table(
+    "confirmation_pupil",
+    db.Model.metadata,
+    Column("confirmation_id", ForeignKey("confirmation.id", ondelete="CASCADE"), primary_key=True),
+    Column("pupil_id", ForeignKey("pupil.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Confirmation(db.Model):
+    """The evidence: who confirmed which version (by hash), for which pupils, how and when."""
+
+    __tablename__ = "confirmation"
+    __table_args__ = (
+        # At most one standing (not withdrawn) confirmation per invitation: a double submit
+        # or two tabs can never record two.
+        Index(
+            "uq_confirmation_standing",
+            "invitation_id",
+            unique=True,
+            sqlite_where=text("withdrawn_at IS NULL"),
+            postgresql_where=text("withdrawn_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("agreement_version.id"))
+    version_sha256: Mapped[str] = mapped_column(String(64))
+    typed_name: Mapped[str] = mapped_column(String(200))
+    confirmed_at: Mapped[datetime]
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    channel: Mapped[ConfirmationChannel] = mapped_column(default=ConfirmationChannel.LINK)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    withdrawn_at: Mapped[datetime | None]
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+
+    invitation: Mapped[Invitation] = relationship()
+    pupils: Mapped[list[Pupil]] = relationship(
+        secondary=confirmation_pupil, order_by="Pupil.first_name"
+    )
+    responses: Mapped[list[ClauseResponse]] = relationship(
+        back_populates="confirmation", cascade="all, delete-orphan"
+    )
+
+
+class ClauseResponse(db.Model):
+    __tablename__ = "clause_response"
+    __table_args__ = (UniqueConstraint("confirmation_id", "clause_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    confirmation_id: Mapped[int] = mapped_column(
+        ForeignKey("confirmation.id", ondelete="CASCADE"), index=True
+    )
+    clause_id: Mapped[int] = mapped_column(ForeignKey("clause.id"))
+    answer: Mapped[Answer]
+    question: Mapped[str | None] = mapped_column(Text)
+
+    confirmation: Mapped[Confirmation] = relationship(back_populates="responses")

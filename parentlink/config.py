@@ -1,0 +1,85 @@
+"""Settings from PARENTLINK_* environment variables, with safe development defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - refused in production
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def from_environment(instance_path: str) -> dict:
+    """Read every setting once. Unknown PARENTLINK_* variables are ignored."""
+    env = os.environ.get
+    default_db = "sqlite:///" + str(Path(instance_path) / "parentlink.db")
+    return {
+        "ENV_NAME": env("PARENTLINK_ENV", "development"),
+        "SECRET_KEY": env("PARENTLINK_SECRET_KEY", DEV_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": env("PARENTLINK_DATABASE_URL", default_db),
+        "PUBLIC_URL": env("PARENTLINK_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "PROXY_FIX_HOPS": _int("PARENTLINK_PROXY_FIX_HOPS", 0),
+        # Messaging: which gateway each channel uses ("twilio", "smtp" or "sandbox").
+        "SMS_GATEWAY": env("PARENTLINK_SMS_GATEWAY", "sandbox"),
+        "EMAIL_GATEWAY": env("PARENTLINK_EMAIL_GATEWAY", "sandbox"),
+        "TWILIO_ACCOUNT_SID": env("PARENTLINK_TWILIO_ACCOUNT_SID", ""),
+        "TWILIO_AUTH_TOKEN": env("PARENTLINK_TWILIO_AUTH_TOKEN", ""),
+        "TWILIO_FROM": env("PARENTLINK_TWILIO_FROM", ""),
+        "TWILIO_API_URL": env("PARENTLINK_TWILIO_API_URL", "https://api.twilio.com").rstrip("/"),
+        "MAIL_SERVER": env("PARENTLINK_SMTP_HOST", "localhost"),
+        "MAIL_PORT": _int("PARENTLINK_SMTP_PORT", 25),
+        "MAIL_USERNAME": env("PARENTLINK_SMTP_USERNAME") or None,
+        "MAIL_PASSWORD": env("PARENTLINK_SMTP_PASSWORD") or None,
+        "MAIL_USE_TLS": _bool(env("PARENTLINK_SMTP_STARTTLS")),
+        "MAIL_USE_SSL": _bool(env("PARENTLINK_SMTP_SSL")),
+        "MAIL_DEFAULT_SENDER": env("PARENTLINK_MAIL_FROM", "ParentLink <noreply@example.com>"),
+        "SANDBOX_OUTBOX_PATH": env(
+            "PARENTLINK_SANDBOX_OUTBOX", str(Path(instance_path) / "sandbox-outbox.jsonl")
+        ),
+        "DISPATCH_BATCH_SIZE": _int("PARENTLINK_DISPATCH_BATCH_SIZE", 200),
+        "DISPATCH_LEASE_SECONDS": _int("PARENTLINK_DISPATCH_LEASE_SECONDS", 300),
+        "LINK_GRACE_DAYS": _int("PARENTLINK_LINK_GRACE_DAYS", 14),
+        "JOBS_LOCK_PATH": env("PARENTLINK_JOBS_LOCK", str(Path(instance_path) / "jobs.lock")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env("PARENTLINK_SECURE_COOKIES")),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+    }
+
+
+def check_for_production(config: dict) -> None:
+    """Refuse to run a production deployment with development defaults."""
+    if config.get("ENV_NAME") != "production":
+        return
+    if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEV_SECRET_KEY:
+        raise ConfigError(
+            "PARENTLINK_SECRET_KEY must be set to a long random value in production "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+        )
+    if len(config["SECRET_KEY"]) < 32:
+        raise ConfigError("PARENTLINK_SECRET_KEY must be at least 32 characters in production.")
+
+
+def is_development(config: dict) -> bool:
+    return config.get("ENV_NAME") in {"development", "demo", "test"}

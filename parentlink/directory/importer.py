@@ -1,0 +1,286 @@
+"""Families in: a CSV of pupil–contact pairs, validated whole before anything is written.
+
+One row per pupil–contact pair. A bad row stops the import with its row number and the
+reason; nothing is written. Re-importing the same file updates by MIS ids.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from parentlink.db import db
+from parentlink.directory.models import Channel, Contact, Pupil, PupilContact
+from parentlink.messaging.addresses import AddressError, normalise_email, normalise_mobile
+
+COLUMNS = (
+    "pupil_id",
+    "pupil_first_name",
+    "pupil_last_name",
+    "year_group",
+    "class",
+    "contact_id",
+    "contact_first_name",
+    "contact_last_name",
+    "relationship",
+    "parental_responsibility",
+    "mobile",
+    "email",
+    "preferred_channel",
+)
+REQUIRED = COLUMNS[:10]
+YEAR_GROUPS = ("Nursery", "Reception", *(f"Year {n}" for n in range(1, 14)))
+_YES = {"yes", "y", "true", "1"}
+_NO = {"no", "n", "false", "0"}
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # as a spreadsheet numbers it: the header is row 1
+    message: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.message}"
+
+
+class ImportRejected(Exception):
+    def __init__(self, errors: list[RowError]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(str(e) for e in errors[:5]))
+
+
+@dataclass
+class ImportSummary:
+    pupils_added: int = 0
+    pupils_updated: int = 0
+    contacts_added: int = 0
+    contacts_updated: int = 0
+    links: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Row:
+    number: int
+    pupil: tuple[str, str, str, str, str]  # mis id, first, last, year group, class
+    contact: tuple[str, str, str, str | None, str | None, Channel]
+    relationship: str
+    parental_responsibility: bool
+
+
+def read_rows(data: bytes) -> list[_Row]:
+    """Parse and validate every row; raise ImportRejected listing every problem found."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportRejected(
+            [RowError(1, "the file is not UTF-8 text; save it as CSV UTF-8")]
+        ) from exc
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise ImportRejected([RowError(1, f"missing column(s): {', '.join(missing)}")])
+    reader.fieldnames = header
+    rows, errors = [], []
+    for number, raw in enumerate(reader, start=2):
+        values = {k: (v or "").strip() for k, v in raw.items() if k is not None}
+        if not any(values.values()):
+            continue  # a blank line
+        try:
+            rows.append(_parse_row(number, values))
+        except ValueError as exc:
+            errors.append(RowError(number, str(exc)))
+    if not rows and not errors:
+        errors.append(RowError(2, "the file has no rows"))
+    errors.extend(_check_consistency(rows))
+    if errors:
+        raise ImportRejected(sorted(errors, key=lambda e: e.row))
+    return rows
+
+
+def _parse_row(number: int, v: dict[str, str]) -> _Row:
+    empty = [c for c in REQUIRED if not v.get(c)]
+    if empty:
+        raise ValueError(f"{', '.join(empty)} must not be empty")
+    year = _year_group(v["year_group"])
+    pr = v["parental_responsibility"].lower()
+    if pr not in _YES | _NO:
+        raise ValueError(
+            f"parental_responsibility must be yes or no, not {v['parental_responsibility']!r}"
+        )
+    mobile = email = None
+    try:
+        mobile = normalise_mobile(v["mobile"]) if v.get("mobile") else None
+        email = normalise_email(v["email"]) if v.get("email") else None
+    except AddressError as exc:
+        raise ValueError(str(exc)) from exc
+    channel = _channel(v.get("preferred_channel", ""), mobile, email)
+    if pr in _YES and not (mobile or email):
+        raise ValueError("a contact with parental responsibility needs a mobile or an email")
+    return _Row(
+        number=number,
+        pupil=(v["pupil_id"], v["pupil_first_name"], v["pupil_last_name"], year, v["class"]),
+        contact=(
+            v["contact_id"],
+            v["contact_first_name"],
+            v["contact_last_name"],
+            mobile,
+            email,
+            channel,
+        ),
+        relationship=v["relationship"],
+        parental_responsibility=pr in _YES,
+    )
+
+
+def _year_group(raw: str) -> str:
+    text = " ".join(raw.split()).lower()
+    for name in YEAR_GROUPS:
+        if text in {
+            name.lower(),
+            name.lower().replace("year ", "y"),
+            name.lower().replace("year ", ""),
+        }:
+            return name
+    if text in {"r", "rec"}:
+        return "Reception"
+    raise ValueError(f"unknown year group {raw!r} (expected Reception, Year 1 … Year 6)")
+
+
+def _channel(raw: str, mobile: str | None, email: str | None) -> Channel:
+    text = raw.strip().lower()
+    if not text:
+        return Channel.SMS if mobile else Channel.EMAIL
+    if text in {"sms", "text", "mobile"}:
+        if not mobile:
+            raise ValueError("preferred channel is SMS but there is no mobile number")
+        return Channel.SMS
+    if text == "email":
+        if not email:
+            raise ValueError("preferred channel is email but there is no email address")
+        return Channel.EMAIL
+    raise ValueError(f"preferred_channel must be sms or email, not {raw!r}")
+
+
+def _check_consistency(rows: list[_Row]) -> list[RowError]:
+    """The same pupil or contact must be described the same way on every row."""
+    errors: list[RowError] = []
+    pupils: dict[str, _Row] = {}
+    contacts: dict[str, _Row] = {}
+    pairs: dict[tuple[str, str], int] = {}
+    for row in rows:
+        first = pupils.setdefault(row.pupil[0], row)
+        if first.pupil != row.pupil:
+            errors.append(
+                RowError(row.number, f"pupil {row.pupil[0]} differs from row {first.number}")
+            )
+        first = contacts.setdefault(row.contact[0], row)
+        if first.contact != row.contact:
+            errors.append(
+                RowError(row.number, f"contact {row.contact[0]} differs from row {first.number}")
+            )
+        pair = (row.pupil[0], row.contact[0])
+        if pair in pairs:
+            errors.append(
+                RowError(
+                    row.number, f"pupil {pair[0]} and contact {pair[1]} repeat row {pairs[pair]}"
+                )
+            )
+        pairs.setdefault(pair, row.number)
+    return errors
+
+
+def import_families(school_id: int, data: bytes) -> ImportSummary:
+    """Validate all rows, then write them in the caller's transaction (flush, no commit)."""
+    rows = read_rows(data)
+    summary = ImportSummary()
+    pupils = {
+        p.mis_id: p for p in db.session.scalars(select(Pupil).where(Pupil.school_id == school_id))
+    }
+    contacts = {
+        c.mis_id: c
+        for c in db.session.scalars(select(Contact).where(Contact.school_id == school_id))
+    }
+    links = {
+        (link.pupil_id, link.contact_id): link
+        for link in db.session.scalars(
+            select(PupilContact).where(PupilContact.school_id == school_id)
+        )
+    }
+    for row in rows:
+        pupil = _upsert_pupil(school_id, pupils, row, summary)
+        contact = _upsert_contact(school_id, contacts, row, summary)
+        db.session.flush()
+        link = links.get((pupil.id, contact.id))
+        if link is None:
+            link = PupilContact(school_id=school_id, pupil_id=pupil.id, contact_id=contact.id)
+            db.session.add(link)
+            links[(pupil.id, contact.id)] = link
+        link.relationship_label = row.relationship
+        link.parental_responsibility = row.parental_responsibility
+        summary.links += 1
+    _set_priorities(links.values())
+    db.session.flush()
+    return summary
+
+
+def _upsert_pupil(school_id: int, pupils: dict, row: _Row, summary: ImportSummary) -> Pupil:
+    mis_id, first, last, year, class_name = row.pupil
+    pupil = pupils.get(mis_id)
+    if pupil is None:
+        pupil = Pupil(school_id=school_id, mis_id=mis_id)
+        db.session.add(pupil)
+        pupils[mis_id] = pupil
+        summary.pupils_added += 1
+    elif pupil.id is not None and (
+        pupil.first_name,
+        pupil.last_name,
+        pupil.year_group,
+        pupil.class_name,
+    ) != (first, last, year, class_name):
+        summary.pupils_updated += 1
+    pupil.first_name, pupil.last_name, pupil.year_group, pupil.class_name = (
+        first,
+        last,
+        year,
+        class_name,
+    )
+    return pupil
+
+
+def _upsert_contact(school_id: int, contacts: dict, row: _Row, summary: ImportSummary) -> Contact:
+    mis_id, first, last, mobile, email, channel = row.contact
+    contact = contacts.get(mis_id)
+    if contact is None:
+        contact = Contact(school_id=school_id, mis_id=mis_id)
+        db.session.add(contact)
+        contacts[mis_id] = contact
+        summary.contacts_added += 1
+    elif contact.id is not None and (
+        contact.first_name,
+        contact.last_name,
+        contact.mobile,
+        contact.email,
+        contact.preferred_channel,
+    ) != (first, last, mobile, email, channel):
+        summary.contacts_updated += 1
+    contact.first_name, contact.last_name = first, last
+    contact.mobile, contact.email, contact.preferred_channel = mobile, email, channel
+    return contact
+
+
+def _set_priorities(links) -> None:
+    """Priority 1 is the first carer listed for a pupil, 2 the next, and so on."""
+    by_pupil: dict[int, list[PupilContact]] = {}
+    for link in links:
+        by_pupil.setdefault(link.pupil_id, []).append(link)
+    for pupil_links in by_pupil.values():
+        ordered = sorted(
+            pupil_links, key=lambda lnk: (not lnk.parental_responsibility, lnk.id or 0)
+        )
+        for priority, link in enumerate(ordered, start=1):
+            link.priority = priority

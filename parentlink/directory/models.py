@@ -1,0 +1,95 @@
+"""Pupils, contacts (parents and carers) and the links between them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from parentlink.core.clock import now
+from parentlink.db import db
+
+
+class Channel(enum.Enum):
+    SMS = "sms"
+    EMAIL = "email"
+
+    @property
+    def other(self) -> Channel:
+        return Channel.EMAIL if self is Channel.SMS else Channel.SMS
+
+
+class Pupil(db.Model):
+    __tablename__ = "pupil"
+    __table_args__ = (UniqueConstraint("school_id", "mis_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    mis_id: Mapped[str] = mapped_column(String(64))
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    year_group: Mapped[str] = mapped_column(String(20))  # "Reception", "Year 1" … "Year 6"
+    class_name: Mapped[str] = mapped_column(String(40))
+    joined_on: Mapped[date | None]
+    left_on: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    links: Mapped[list[PupilContact]] = relationship(back_populates="pupil")
+
+
+class Contact(db.Model):
+    __tablename__ = "contact"
+    __table_args__ = (UniqueConstraint("school_id", "mis_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    mis_id: Mapped[str] = mapped_column(String(64))
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    mobile: Mapped[str | None] = mapped_column(String(20), index=True)  # E.164
+    email: Mapped[str | None] = mapped_column(String(254), index=True)  # normalised
+    preferred_channel: Mapped[Channel] = mapped_column(default=Channel.SMS)
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    sms_opted_out: Mapped[bool] = mapped_column(default=False)
+    details_flagged_at: Mapped[datetime | None]  # the office should check these details
+    details_flag_reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    links: Mapped[list[PupilContact]] = relationship(back_populates="contact")
+
+    def address_for(self, channel: Channel) -> str | None:
+        if channel is Channel.SMS:
+            return None if self.sms_opted_out else self.mobile
+        return self.email
+
+    def best_channel(self) -> Channel | None:
+        """The preferred channel if it can be used, else the other one, else None."""
+        for channel in (self.preferred_channel, self.preferred_channel.other):
+            if self.address_for(channel):
+                return channel
+        return None
+
+
+class PupilContact(db.Model):
+    __tablename__ = "pupil_contact"
+    __table_args__ = (UniqueConstraint("pupil_id", "contact_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupil.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contact.id", ondelete="CASCADE"), index=True
+    )
+    relationship_label: Mapped[str] = mapped_column(String(40))  # "Mother", "Carer", …
+    parental_responsibility: Mapped[bool] = mapped_column(default=True)
+    court_order_restriction: Mapped[bool] = mapped_column(default=False)
+    priority: Mapped[int] = mapped_column(default=1)
+
+    pupil: Mapped[Pupil] = relationship(back_populates="links")
+    contact: Mapped[Contact] = relationship(back_populates="links")
+
+    @property
+    def may_be_invited(self) -> bool:
+        return self.parental_responsibility and not self.court_order_restriction

@@ -1,0 +1,61 @@
+"""The one small interface every gateway implements.
+
+`send(outgoing) -> SendResult`. Gateways never touch the database: the dispatcher gives
+them an `Outgoing` (plain data) and records the `SendResult` they return.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class Outcome(enum.Enum):
+    ACCEPTED = "accepted"  # the provider took it; provider_id says how to follow it
+    RETRY = "retry"  # a passing fault (timeout, 429, 5xx): try again later
+    PERMANENT = "permanent"  # it will never go to this address: say why
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    message_id: int
+    channel: str  # "sms" or "email"
+    to: str  # E.164 for SMS, an address for email
+    body: str  # SMS text, or the email's plain-text part
+    subject: str | None = None
+    html: str | None = None
+    message_ref: str | None = None  # stable id: the email Message-ID, kept across retries
+    status_callback: str | None = None  # absolute URL for delivery reports (SMS)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: Outcome
+    provider_id: str | None = None
+    provider_status: str | None = None
+    reason: str | None = None
+    error_code: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def accepted(cls, provider_id: str, provider_status: str = "sent") -> SendResult:
+        return cls(Outcome.ACCEPTED, provider_id=provider_id, provider_status=provider_status)
+
+    @classmethod
+    def retry(cls, reason: str, error_code: str | None = None) -> SendResult:
+        return cls(Outcome.RETRY, reason=reason, error_code=error_code)
+
+    @classmethod
+    def permanent(cls, reason: str, error_code: str | None = None) -> SendResult:
+        return cls(Outcome.PERMANENT, reason=reason, error_code=error_code)
+
+
+class Gateway(Protocol):
+    channel: str
+
+    def send(self, outgoing: Outgoing) -> SendResult: ...
+
+    def send_batch(self, batch: list[Outgoing]) -> list[SendResult]:
+        """Send several; an implementation may share one connection across them."""
+        ...

@@ -1,0 +1,151 @@
+"""The outbox: one row per SMS or email, with its state machine and every delivery event."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from parentlink.core.clock import now
+from parentlink.core.states import check_transition
+from parentlink.db import db
+from parentlink.directory.models import Channel
+
+LINK_PLACEHOLDER = "[[link]]"  # stands for the personal link until the moment of sending
+
+
+class MessageKind(enum.Enum):
+    INVITE = "invite"
+    REMINDER_1 = "reminder-1"
+    REMINDER_2 = "reminder-2"
+    REMINDER_3 = "reminder-3"
+    RECEIPT = "receipt"
+    NEW_LINK = "new-link"
+    CONCERN_ACK = "concern-ack"
+    DSL_ALERT = "dsl-alert"
+    TEST = "test"
+
+
+class MessageStatus(enum.Enum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    BOUNCED = "bounced"
+
+
+_S = MessageStatus
+MESSAGE_TRANSITIONS = {
+    _S.QUEUED: frozenset({_S.SENDING, _S.FAILED}),
+    # From sending: accepted, refused for good, or back to the queue for a retry.
+    _S.SENDING: frozenset({_S.QUEUED, _S.SENT, _S.FAILED, _S.DELIVERED, _S.UNDELIVERED}),
+    _S.SENT: frozenset({_S.DELIVERED, _S.UNDELIVERED, _S.FAILED, _S.BOUNCED}),
+    _S.DELIVERED: frozenset({_S.BOUNCED}),  # an email can bounce after the relay took it
+}
+FINAL = frozenset({_S.DELIVERED, _S.UNDELIVERED, _S.FAILED, _S.BOUNCED})
+
+# Twilio's MessageStatus values and what they mean for us. Statuses not listed
+# (accepted, scheduled, queued, sending, receiving, received, read) say nothing new.
+TWILIO_STATUS = {
+    "sent": _S.SENT,
+    "delivered": _S.DELIVERED,
+    "undelivered": _S.UNDELIVERED,
+    "failed": _S.FAILED,
+    "read": _S.DELIVERED,
+}
+
+
+class Message(db.Model):
+    __tablename__ = "message"
+    __table_args__ = (Index("ix_message_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    kind: Mapped[MessageKind]
+    channel: Mapped[Channel]
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"), index=True)
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id"), index=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    # The personal link's token lives here only until a gateway accepts the message.
+    link_token: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[MessageStatus] = mapped_column(default=MessageStatus.QUEUED)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    sent_at: Mapped[datetime | None]
+    final_at: Mapped[datetime | None]
+
+    events: Mapped[list[DeliveryEvent]] = relationship(
+        back_populates="message", order_by="DeliveryEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL
+
+    def _move(self, target: MessageStatus, at: datetime) -> None:
+        check_transition(self.status, target, MESSAGE_TRANSITIONS)
+        self.status = target
+        if target in FINAL:
+            self.final_at = at
+
+    def claim(self, at: datetime, lease_until: datetime) -> None:
+        self._move(MessageStatus.SENDING, at)
+        self.attempts += 1
+        self.lease_until = lease_until
+
+    def accepted(self, at: datetime, provider_id: str) -> None:
+        self._move(MessageStatus.SENT, at)
+        self.provider_id = provider_id
+        self.sent_at = at
+        self.lease_until = None
+        self.link_token = None
+        self.last_error = None
+
+    def retry_at(self, at: datetime, when: datetime, reason: str) -> None:
+        self._move(MessageStatus.QUEUED, at)
+        self.next_attempt_at = when
+        self.lease_until = None
+        self.last_error = reason[:500]
+
+    def fail(self, at: datetime, reason: str) -> None:
+        self._move(MessageStatus.FAILED, at)
+        self.lease_until = None
+        self.link_token = None
+        self.last_error = reason[:500]
+
+    def apply_provider_status(self, status: MessageStatus, at: datetime) -> bool:
+        """Move forward on a delivery report; a late or repeated one changes nothing."""
+        if status == self.status or status not in MESSAGE_TRANSITIONS.get(self.status, ()):
+            return False
+        self._move(status, at)
+        return True
+
+
+class DeliveryEvent(db.Model):
+    """Everything a provider told us about a message, kept even when it changes nothing."""
+
+    __tablename__ = "delivery_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("message.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(default=now)
+    source: Mapped[str] = mapped_column(String(20))  # "dispatcher", "twilio", "smtp"
+    status: Mapped[str] = mapped_column(String(32))
+    error_code: Mapped[str | None] = mapped_column(String(20))
+    detail: Mapped[str | None] = mapped_column(String(500))
+    applied: Mapped[bool] = mapped_column(default=True)
+
+    message: Mapped[Message] = relationship(back_populates="events")

@@ -1,0 +1,84 @@
+"""The only way out: put a message in the outbox, in the caller's transaction.
+
+Handlers and jobs never talk to Twilio or SMTP; they call `enqueue`. The dispatcher sends.
+Message bodies that carry a personal link hold `LINK_PLACEHOLDER`; the token waits in
+`link_token` and is put into the text only at the moment of sending.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, render_template
+
+from parentlink.core.clock import now
+from parentlink.db import db
+from parentlink.directory.models import Channel, Contact
+from parentlink.messaging.models import LINK_PLACEHOLDER, Message, MessageKind
+
+SUBJECTS = {
+    MessageKind.INVITE: "Please confirm our social media agreement",
+    MessageKind.RECEIPT: "Thank you: your confirmation",
+    MessageKind.TEST: "ParentLink test message",
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    body: str
+    subject: str | None = None
+    html: str | None = None
+
+
+def personal_link(token: str) -> str:
+    return f"{current_app.config['PUBLIC_URL']}/a/{token}"
+
+
+def first_names(names: list[str]) -> str:
+    """['Amelia', 'Oscar', 'Ruby'] -> 'Amelia, Oscar and Ruby'."""
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def render(kind: MessageKind, channel: Channel, **context: object) -> Rendered:
+    context.setdefault("link", LINK_PLACEHOLDER)
+    name = kind.value
+    if channel is Channel.SMS:
+        body = render_template(f"messages/sms/{name}.txt", **context)
+        return Rendered(body=" ".join(body.split()))
+    return Rendered(
+        body=render_template(f"messages/email/{name}.txt", **context).strip() + "\n",
+        subject=SUBJECTS.get(kind, "A message from school"),
+        html=render_template(f"messages/email/{name}.html", **context),
+    )
+
+
+def enqueue(
+    *,
+    school_id: int,
+    kind: MessageKind,
+    channel: Channel,
+    contact: Contact,
+    rendered: Rendered,
+    invitation_id: int | None = None,
+    link_token: str | None = None,
+) -> Message:
+    to = contact.address_for(channel)
+    if not to:
+        raise ValueError(f"contact {contact.id} cannot be reached by {channel.value}")
+    message = Message(
+        school_id=school_id,
+        kind=kind,
+        channel=channel,
+        contact_id=contact.id,
+        invitation_id=invitation_id,
+        to_address=to,
+        subject=rendered.subject,
+        body=rendered.body,
+        html_body=rendered.html,
+        link_token=link_token,
+        next_attempt_at=now(),
+    )
+    db.session.add(message)
+    return message

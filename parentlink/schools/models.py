@@ -1,0 +1,53 @@
+"""The school (the tenant), its terms and the days it is closed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from parentlink.core.clock import now
+from parentlink.db import db
+
+
+class School(db.Model):
+    __tablename__ = "school"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    short_name: Mapped[str] = mapped_column(String(60))  # used in SMS: "Coates Lane Primary"
+    office_phone: Mapped[str | None] = mapped_column(String(32))
+    office_email: Mapped[str | None] = mapped_column(String(254))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
+    sending_window_start: Mapped[time] = mapped_column(default=time(8, 0))
+    sending_window_end: Mapped[time] = mapped_column(default=time(20, 0))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    terms: Mapped[list[Term]] = relationship(back_populates="school", order_by="Term.starts_on")
+
+
+class Term(db.Model):
+    __tablename__ = "term"
+    __table_args__ = (UniqueConstraint("school_id", "starts_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60))  # "Autumn 2026"
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+
+    school: Mapped[School] = relationship(back_populates="terms")
+
+
+class Closure(db.Model):
+    """Days inside a term when the school is closed: half-terms, INSET days, bank holidays."""
+
+    __tablename__ = "closure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]

@@ -1,0 +1,45 @@
+"""Use cases for schools."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from parentlink.core.audit import record
+from parentlink.db import db
+from parentlink.schools.models import School
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+class SchoolError(ValueError):
+    pass
+
+
+def create_school(
+    *,
+    name: str,
+    short_name: str,
+    slug: str,
+    office_phone: str | None = None,
+    office_email: str | None = None,
+) -> School:
+    name, short_name = name.strip(), short_name.strip()
+    if not name or not short_name:
+        raise SchoolError("a school needs a name and a short name")
+    if not SLUG.match(slug):
+        raise SchoolError("the slug is lowercase letters, digits and dashes, e.g. coates-lane")
+    if db.session.scalar(select(School.id).where(School.slug == slug)) is not None:
+        raise SchoolError(f"a school with slug {slug!r} already exists")
+    school = School(
+        name=name,
+        short_name=short_name,
+        slug=slug,
+        office_phone=office_phone,
+        office_email=office_email,
+    )
+    db.session.add(school)
+    db.session.flush()
+    record("school.create", actor="cli", school_id=school.id, subject=f"school:{school.id}")
+    return school

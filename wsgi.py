@@ -1,0 +1,3 @@
+from parentlink import create_app
+
+app = create_app()
