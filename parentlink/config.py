@@ -52,6 +52,9 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_USE_TLS": _bool(env("PARENTLINK_SMTP_STARTTLS")),
         "MAIL_USE_SSL": _bool(env("PARENTLINK_SMTP_SSL")),
         "MAIL_DEFAULT_SENDER": env("PARENTLINK_MAIL_FROM", "ParentLink <noreply@example.com>"),
+        # Whether email really goes out is PARENTLINK_EMAIL_GATEWAY's choice (smtp or
+        # sandbox), never Flask-Mail's silent suppression in testing mode.
+        "MAIL_SUPPRESS_SEND": False,
         "SANDBOX_OUTBOX_PATH": env(
             "PARENTLINK_SANDBOX_OUTBOX", str(Path(instance_path) / "sandbox-outbox.jsonl")
         ),

@@ -64,7 +64,13 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def app(database_url, tmp_path, clock):
+def app_config() -> dict:
+    """Extra settings for the app; a test module overrides this fixture to add its own."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, tmp_path, clock, app_config):
     app = create_app(
         {
             "ENV_NAME": "test",
@@ -76,6 +82,7 @@ def app(database_url, tmp_path, clock):
             "SANDBOX_OUTBOX_PATH": str(tmp_path / "outbox.jsonl"),
             "JOBS_LOCK_PATH": str(tmp_path / "jobs.lock"),
             "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
+            **app_config,
         }
     )
     with app.app_context():

@@ -7,9 +7,17 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from parentlink.agreements.models import Agreement, AgreementVersion, Audience, Clause
+from parentlink.agreements.models import (
+    VERSION_TRANSITIONS,
+    Agreement,
+    AgreementVersion,
+    Audience,
+    Clause,
+    VersionStatus,
+)
 from parentlink.core.audit import record
 from parentlink.core.clock import now
+from parentlink.core.states import check_transition
 from parentlink.db import db
 
 SEED_DIR = Path(__file__).resolve().parent / "seed"
@@ -90,6 +98,8 @@ def load_version(school_id: int, path: Path, *, actor: str) -> AgreementVersion:
 
 def publish(version: AgreementVersion, *, actor: str, major: bool = True) -> AgreementVersion:
     """Freeze a draft: compute its SHA-256; the previous published version is retired."""
+    # Only a draft can be published: check before retiring the current version.
+    check_transition(version.status, VersionStatus.PUBLISHED, VERSION_TRANSITIONS)
     for other in version.agreement.versions:
         if other is not version and other.status.value == "published":
             other.retire()

@@ -20,11 +20,12 @@ from parentlink.campaigns.models import (
 )
 from parentlink.core.audit import record
 from parentlink.core.clock import now
+from parentlink.core.filters import and_list
 from parentlink.core.tokens import hash_token, new_reference, new_token
 from parentlink.db import db
 from parentlink.directory.models import Contact, Pupil, PupilContact
 from parentlink.messaging.models import MessageKind
-from parentlink.messaging.outbox import enqueue, first_names, render
+from parentlink.messaging.outbox import enqueue, render
 from parentlink.schools.models import School
 
 
@@ -102,7 +103,7 @@ def launch_campaign(
             channel,
             school=school,
             contact=contact,
-            children=first_names([p.first_name for p in pupils]),
+            children=and_list([p.first_name for p in pupils]),
         )
         enqueue(
             school_id=school.id,

@@ -17,5 +17,14 @@ def london_datetime(value: datetime | None) -> str:
     return local.strftime("%-d %B %Y at %H:%M")
 
 
+def and_list(names) -> str:
+    """['Amelia', 'Oscar', 'Ruby'] -> 'Amelia, Oscar and Ruby'."""
+    names = list(names)
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(london_datetime)
+    app.add_template_filter(and_list)

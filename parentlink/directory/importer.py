@@ -32,6 +32,16 @@ COLUMNS = (
     "preferred_channel",
 )
 REQUIRED = COLUMNS[:10]
+MAX_LENGTHS = {  # the columns' sizes in the database
+    "pupil_id": 64,
+    "pupil_first_name": 100,
+    "pupil_last_name": 100,
+    "class": 40,
+    "contact_id": 64,
+    "contact_first_name": 100,
+    "contact_last_name": 100,
+    "relationship": 40,
+}
 YEAR_GROUPS = ("Nursery", "Reception", *(f"Year {n}" for n in range(1, 14)))
 _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0"}
@@ -79,15 +89,17 @@ def read_rows(data: bytes) -> list[_Row]:
         raise ImportRejected(
             [RowError(1, "the file is not UTF-8 text; save it as CSV UTF-8")]
         ) from exc
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if not text.strip():
+        raise ImportRejected([RowError(1, "the file is empty")])
+    # csv.reader (unlike DictReader) yields blank lines, so numbers match the spreadsheet's.
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise ImportRejected([RowError(1, f"missing column(s): {', '.join(missing)}")])
-    reader.fieldnames = header
     rows, errors = [], []
-    for number, raw in enumerate(reader, start=2):
-        values = {k: (v or "").strip() for k, v in raw.items() if k is not None}
+    for number, record in enumerate(reader, start=2):
+        values = {k: v.strip() for k, v in zip(header, record, strict=False)}
         if not any(values.values()):
             continue  # a blank line
         try:
@@ -106,6 +118,9 @@ def _parse_row(number: int, v: dict[str, str]) -> _Row:
     empty = [c for c in REQUIRED if not v.get(c)]
     if empty:
         raise ValueError(f"{', '.join(empty)} must not be empty")
+    for column, limit in MAX_LENGTHS.items():
+        if len(v.get(column, "")) > limit:
+            raise ValueError(f"{column} is longer than {limit} characters")
     year = _year_group(v["year_group"])
     pr = v["parental_responsibility"].lower()
     if pr not in _YES | _NO:
@@ -223,6 +238,7 @@ def import_families(school_id: int, data: bytes) -> ImportSummary:
         link.relationship_label = row.relationship
         link.parental_responsibility = row.parental_responsibility
         summary.links += 1
+    db.session.flush()  # every new link has its id before priorities are ordered by it
     _set_priorities(links.values())
     db.session.flush()
     return summary

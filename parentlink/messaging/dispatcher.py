@@ -66,7 +66,9 @@ def dispatch_batch(limit: int | None = None) -> DispatchCounts:
         items = [item for item in batch if item.channel == channel.value]
         if items:
             sent = gateway_for(channel).send_batch(items)
-            results.update({item.message_id: result for item, result in zip(items, sent, strict=True)})
+            results.update(
+                {item.message_id: result for item, result in zip(items, sent, strict=True)}
+            )
             counts.by_channel[channel.value] = len(items)
     with transaction():
         _record(results, counts)

@@ -34,13 +34,6 @@ def personal_link(token: str) -> str:
     return f"{current_app.config['PUBLIC_URL']}/a/{token}"
 
 
-def first_names(names: list[str]) -> str:
-    """['Amelia', 'Oscar', 'Ruby'] -> 'Amelia, Oscar and Ruby'."""
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
 def render(kind: MessageKind, channel: Channel, **context: object) -> Rendered:
     context.setdefault("link", LINK_PLACEHOLDER)
     name = kind.value

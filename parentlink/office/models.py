@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from datetime import datetime
 
@@ -59,10 +60,8 @@ class StaffUser(UserMixin, db.Model):
 
 def dummy_password_check(password: str) -> None:
     """Spend the same time as a real check, so a login cannot tell which emails exist."""
-    try:
+    with contextlib.suppress(VerificationError, InvalidHashError):
         _hasher.verify(_DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
-        pass
 
 
 _DUMMY_HASH = _hasher.hash("not-a-real-password-just-timing")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from parentlink.agreements.models import Audience
@@ -47,15 +49,13 @@ def agreement(token: str):
         )
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
+        with suppress(AlreadyConfirmed):  # a double submit: show the receipt of the first
             confirm(
                 invitation,
                 typed_name=" ".join(form.typed_name.data.split()),
                 ip_address=request.remote_addr,
                 user_agent=request.user_agent.string,
             )
-        except AlreadyConfirmed:
-            pass  # a double submit: show the receipt of the first
         return redirect(url_for("parents.agreement", token=token), code=303)
     if request.method == "GET":
         invitation.mark_opened(now())

@@ -14,18 +14,21 @@ def _token_for(contact_mis_id: str) -> str:
     from parentlink.directory.models import Contact
 
     return db.session.scalar(
-        select(Message.link_token).join(Contact, Contact.id == Message.contact_id)
+        select(Message.link_token)
+        .join(Contact, Contact.id == Message.contact_id)
         .where(Contact.mis_id == contact_mis_id)
     )
 
 
 def _setup(app):
     with app.app_context():
-        launched([
-            family_row("P1", "C1", pupil_first_name="Amelia"),
-            family_row("P2", "C1", pupil_first_name="Oscar"),
-            family_row("P1", "C2", pupil_first_name="Amelia", relationship="Father"),
-        ])
+        launched(
+            [
+                family_row("P1", "C1", pupil_first_name="Amelia"),
+                family_row("P2", "C1", pupil_first_name="Oscar"),
+                family_row("P1", "C2", pupil_first_name="Amelia", relationship="Father"),
+            ]
+        )
         return _token_for("C1"), _token_for("C2")
 
 

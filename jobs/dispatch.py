@@ -1,0 +1,13 @@
+"""Send what is due in the outbox."""
+
+from parentlink.messaging.dispatcher import dispatch_pending
+
+
+def run() -> dict:
+    counts = dispatch_pending()
+    return {
+        "claimed": counts.claimed,
+        "accepted": counts.accepted,
+        "retrying": counts.retrying,
+        "failed": counts.failed,
+    }

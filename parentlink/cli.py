@@ -1,0 +1,254 @@
+"""The `parentlink` command: schema, school set-up, import, campaigns, staff, jobs, demo."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from parentlink.db import db, transaction
+
+
+def _create_app(*_args) -> Flask:
+    from parentlink import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(
+    create_app=_create_app,
+    add_version_option=False,
+    load_dotenv=False,
+    help="ParentLink: parents and carers confirm a school's social media agreement.\n\n"
+    "Settings come from PARENTLINK_* environment variables (see README).",
+)
+
+
+def _school(slug: str | None):
+    from parentlink.schools.models import School
+
+    schools = db.session.scalars(select(School).order_by(School.id)).all()
+    if slug:
+        schools = [s for s in schools if s.slug == slug]
+    if not schools:
+        raise click.ClickException(
+            "No such school. Create one with: parentlink school create"
+            if slug
+            else "No school yet. Create one with: parentlink school create"
+        )
+    if len(schools) > 1:
+        raise click.ClickException("Several schools: say which with --school SLUG")
+    return schools[0]
+
+
+school_option = click.option("--school", "school_slug", help="The school's slug (if several).")
+
+
+@click.group("db", help="The database schema.")
+def db_group() -> None: ...
+
+
+@db_group.command("upgrade", help="Create or upgrade the schema to the latest migration.")
+@with_appcontext
+def db_upgrade() -> None:
+    from parentlink.schema import upgrade
+
+    upgrade()
+    click.echo("Database schema is up to date.")
+
+
+@click.group("school", help="Set up a school.")
+def school_group() -> None: ...
+
+
+@school_group.command("create", help="Add a school (the tenant).")
+@click.argument("name")
+@click.option("--short-name", required=True, help='Used in SMS, e.g. "Coates Lane Primary".')
+@click.option("--slug", required=True, help="A short id, e.g. coates-lane.")
+@click.option("--office-phone", default=None)
+@click.option("--office-email", default=None)
+@with_appcontext
+def school_create(name, short_name, slug, office_phone, office_email) -> None:
+    from parentlink.schools.services import create_school
+
+    with transaction():
+        school = create_school(
+            name=name,
+            short_name=short_name,
+            slug=slug,
+            office_phone=office_phone,
+            office_email=office_email,
+        )
+    click.echo(f"Created school {school.name} ({school.slug}).")
+
+
+@click.group("agreement", help="Agreements and their versions.")
+def agreement_group() -> None: ...
+
+
+@agreement_group.command(
+    "load",
+    help="Load an agreement file as a draft version (default: "
+    "the Coates Lane social media policy) and optionally publish it.",
+)
+@click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("--publish/--draft", default=True, show_default=True)
+@school_option
+@with_appcontext
+def agreement_load(path, publish, school_slug) -> None:
+    from parentlink.agreements import services
+
+    with transaction():
+        school = _school(school_slug)
+        try:
+            version = services.load_version(
+                school.id, Path(path) if path else services.COATES_LANE_POLICY, actor="cli"
+            )
+        except services.AgreementFileError as exc:
+            raise click.ClickException(str(exc)) from exc
+        if publish:
+            services.publish(version, actor="cli")
+    state = f"published, SHA-256 {version.sha256}" if publish else "draft"
+    click.echo(f"Version {version.label}: {len(version.clauses)} clauses, {state}.")
+
+
+@click.command("import", help="Import families from a CSV (one row per pupil-contact pair).")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+@school_option
+@with_appcontext
+def import_command(csv_file, school_slug) -> None:
+    from parentlink.directory.importer import ImportRejected, import_families
+
+    data = Path(csv_file).read_bytes()
+    try:
+        with transaction():
+            summary = import_families(_school(school_slug).id, data)
+    except ImportRejected as exc:
+        for error in exc.errors:
+            click.echo(f"  {error}", err=True)
+        raise click.ClickException(
+            f"Import stopped: {len(exc.errors)} problem(s). Nothing was imported."
+        ) from exc
+    click.echo(
+        f"Imported: {summary.pupils_added} pupils added, {summary.pupils_updated} updated; "
+        f"{summary.contacts_added} contacts added, {summary.contacts_updated} updated; "
+        f"{summary.links} pupil-contact links."
+    )
+
+
+@click.group("campaign", help="Rounds of asking families.")
+def campaign_group() -> None: ...
+
+
+@campaign_group.command(
+    "launch", help="Invite every eligible contact to confirm the current version."
+)
+@click.option("--name", required=True)
+@click.option(
+    "--closes",
+    "closes_on",
+    required=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Last day to answer (YYYY-MM-DD, school's time).",
+)
+@school_option
+@with_appcontext
+def campaign_launch(name, closes_on, school_slug) -> None:
+    from parentlink.agreements.services import current_version
+    from parentlink.campaigns.services import CampaignError, launch_campaign
+
+    with transaction():
+        school = _school(school_slug)
+        version = current_version(school.id)
+        if version is None:
+            raise click.ClickException("No published agreement: run parentlink agreement load")
+        closes_at = datetime.combine(closes_on.date(), time(23, 59), ZoneInfo(school.timezone))
+        try:
+            summary = launch_campaign(
+                school, version, name=name, closes_at=closes_at.astimezone(UTC), actor="cli"
+            )
+        except CampaignError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Launched {name!r}: {summary.invitations} invitations queued; "
+        f"{len(summary.unreachable)} contacts have no usable mobile or email."
+    )
+
+
+@click.group("staff", help="Staff accounts.")
+def staff_group() -> None: ...
+
+
+@staff_group.command("create", help="Create a staff account (argon2-hashed password).")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "office", "dsl", "viewer"]),
+    default="office",
+    show_default=True,
+)
+@click.password_option(envvar="PARENTLINK_NEW_STAFF_PASSWORD")
+@school_option
+@with_appcontext
+def staff_create(email, name, role, password, school_slug) -> None:
+    from parentlink.office.services import StaffError, create_staff
+
+    try:
+        with transaction():
+            user = create_staff(
+                _school(school_slug).id,
+                email=email,
+                name=name,
+                role=role,
+                password=password,
+                actor="cli",
+            )
+    except StaffError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Created {user.role.value} account for {user.email}.")
+
+
+@click.command("dispatch", help="Send the messages that are due now, then stop.")
+@with_appcontext
+def dispatch_command() -> None:
+    from parentlink.messaging.dispatcher import dispatch_pending
+
+    counts = dispatch_pending()
+    click.echo(
+        f"Claimed {counts.claimed}: {counts.accepted} accepted, "
+        f"{counts.retrying} to retry, {counts.failed} failed."
+    )
+
+
+@click.command(
+    "jobs",
+    help="Run the scheduled jobs (a process of its own; a second one waits as a hot standby).",
+)
+@with_appcontext
+def jobs_command() -> None:
+    from jobs.scheduler import run_forever
+
+    run_forever()
+
+
+def register_commands(app: Flask) -> None:
+    from parentlink.dev.demo import demo_command
+
+    for command in (
+        db_group,
+        school_group,
+        agreement_group,
+        import_command,
+        campaign_group,
+        staff_group,
+        dispatch_command,
+        jobs_command,
+        demo_command,
+    ):
+        app.cli.add_command(command)
