@@ -51,6 +51,12 @@ class LeaderLock:
 
     def release(self) -> None:
         if self._connection is not None:
+            # Closing only returns the connection to the pool, where a session-level lock
+            # would live on: unlock explicitly, then drop the connection altogether.
+            self._connection.execute(
+                text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_LOCK_KEY}
+            )
+            self._connection.invalidate()
             self._connection.close()
             self._connection = None
         if self._file is not None:

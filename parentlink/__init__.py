@@ -48,8 +48,9 @@ def create_app(config: dict | None = None) -> Flask:
     init_request_transaction(app)
 
     from parentlink import models  # noqa: F401 - every table registered
-    from parentlink.core import errors, filters, security
+    from parentlink.core import errors, filters, logs, security
 
+    logs.init_logging()
     security.init_app(app)
     filters.init_app(app)
     errors.init_app(app)

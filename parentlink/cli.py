@@ -74,16 +74,19 @@ def school_group() -> None: ...
 @click.option("--office-email", default=None)
 @with_appcontext
 def school_create(name, short_name, slug, office_phone, office_email) -> None:
-    from parentlink.schools.services import create_school
+    from parentlink.schools.services import SchoolError, create_school
 
-    with transaction():
-        school = create_school(
-            name=name,
-            short_name=short_name,
-            slug=slug,
-            office_phone=office_phone,
-            office_email=office_email,
-        )
+    try:
+        with transaction():
+            school = create_school(
+                name=name,
+                short_name=short_name,
+                slug=slug,
+                office_phone=office_phone,
+                office_email=office_email,
+            )
+    except SchoolError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"Created school {school.name} ({school.slug}).")
 
 

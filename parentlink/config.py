@@ -72,8 +72,9 @@ def from_environment(instance_path: str) -> dict:
 
 
 def check_for_production(config: dict) -> None:
-    """Refuse to run a production deployment with development defaults."""
-    if config.get("ENV_NAME") != "production":
+    """Refuse to run a production deployment with development defaults. Any environment
+    name that is not a development one counts as production (a typo must not be unsafe)."""
+    if is_development(config):
         return
     if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEV_SECRET_KEY:
         raise ConfigError(

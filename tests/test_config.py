@@ -1,0 +1,156 @@
+"""Settings from PARENTLINK_* environment variables; production refuses unsafe defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+import pytest
+from sqlalchemy import func, select
+
+from parentlink import create_app
+from parentlink.config import DEV_SECRET_KEY, ConfigError
+from parentlink.db import db
+from parentlink.schema import upgrade
+from parentlink.schools.models import School
+from parentlink.schools.services import create_school
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch, tmp_path):
+    """No PARENTLINK_* setting leaks in from the shell running the tests."""
+    for name in list(os.environ):
+        if name.startswith("PARENTLINK_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("PARENTLINK_DATABASE_URL", f"sqlite:///{tmp_path / 'config.db'}")
+    monkeypatch.setenv("PARENTLINK_SANDBOX_OUTBOX", str(tmp_path / "no-such-outbox.jsonl"))
+
+
+def _production(**config):
+    return create_app({"ENV_NAME": "production", **config})
+
+
+# --- production refuses development defaults --------------------------------------------------
+
+
+def test_production_refuses_the_development_secret_key():
+    with pytest.raises(ConfigError, match="PARENTLINK_SECRET_KEY") as info:
+        _production()
+    assert "long random value" in str(info.value)
+
+
+def test_production_refuses_the_development_key_given_by_environment(monkeypatch):
+    monkeypatch.setenv("PARENTLINK_ENV", "production")
+    monkeypatch.setenv("PARENTLINK_SECRET_KEY", DEV_SECRET_KEY)
+    with pytest.raises(ConfigError, match="PARENTLINK_SECRET_KEY"):
+        create_app()
+
+
+@pytest.mark.parametrize("name", ["prod", "Production", "staging"])
+def test_any_environment_that_is_not_development_is_treated_as_production(monkeypatch, name):
+    monkeypatch.setenv("PARENTLINK_ENV", name)
+    with pytest.raises(ConfigError, match="PARENTLINK_SECRET_KEY"):
+        create_app()
+
+
+def test_production_refuses_an_empty_secret_key(monkeypatch):
+    monkeypatch.setenv("PARENTLINK_SECRET_KEY", "")
+    with pytest.raises(ConfigError, match="PARENTLINK_SECRET_KEY"):
+        _production()
+
+
+def test_production_refuses_a_short_secret_key():
+    with pytest.raises(ConfigError, match="PARENTLINK_SECRET_KEY must be at least 32 characters"):
+        _production(SECRET_KEY="short-but-not-default")
+
+
+def test_production_starts_with_a_long_random_key(monkeypatch):
+    monkeypatch.setenv("PARENTLINK_ENV", "production")
+    monkeypatch.setenv("PARENTLINK_SECRET_KEY", secrets.token_urlsafe(48))
+    app = create_app()
+    assert app.config["ENV_NAME"] == "production"
+    assert app.test_client().get("/office/login").status_code == 200
+
+
+def test_development_runs_with_the_development_key():
+    app = create_app()
+    assert app.config["ENV_NAME"] == "development"
+    assert app.config["SECRET_KEY"] == DEV_SECRET_KEY
+
+
+# --- PARENTLINK_* environment variables ----------------------------------------------------
+
+
+def test_settings_are_read_from_parentlink_environment_variables(monkeypatch, tmp_path):
+    monkeypatch.setenv("PARENTLINK_TWILIO_API_URL", "http://127.0.0.1:8999/")
+    monkeypatch.setenv("PARENTLINK_SMS_GATEWAY", "twilio")
+    monkeypatch.setenv("PARENTLINK_SMTP_HOST", "mail.example.com")
+    monkeypatch.setenv("PARENTLINK_SMTP_PORT", "2525")
+    monkeypatch.setenv("PARENTLINK_SMTP_STARTTLS", "yes")
+    monkeypatch.setenv("PARENTLINK_PUBLIC_URL", "https://parentlink.example.com/")
+    app = create_app()
+    assert app.config["TWILIO_API_URL"] == "http://127.0.0.1:8999"
+    assert app.config["SMS_GATEWAY"] == "twilio"
+    assert app.config["MAIL_SERVER"] == "mail.example.com"
+    assert app.config["MAIL_PORT"] == 2525
+    assert app.config["MAIL_USE_TLS"] is True
+    assert app.config["PUBLIC_URL"] == "https://parentlink.example.com"
+
+
+def test_the_database_comes_from_parentlink_database_url(monkeypatch, tmp_path):
+    path = tmp_path / "from-env.db"
+    monkeypatch.setenv("PARENTLINK_DATABASE_URL", f"sqlite:///{path}")
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        create_school(name="Coates Lane Primary School", short_name="Coates Lane", slug="cl")
+        db.session.commit()
+        db.engine.dispose()
+    assert path.is_file()
+
+    again = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    with again.app_context():
+        assert db.session.scalar(select(func.count()).select_from(School)) == 1
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("name", ["PARENTLINK_SMTP_PORT", "PARENTLINK_DISPATCH_BATCH_SIZE"])
+def test_a_number_setting_that_is_not_a_number_is_named(monkeypatch, name):
+    monkeypatch.setenv(name, "twenty-five")
+    with pytest.raises(ConfigError) as info:
+        create_app()
+    assert str(info.value) == f"{name} must be a whole number, not 'twenty-five'"
+
+
+# --- development pages and errors --------------------------------------------------------
+
+
+def test_the_sandbox_outbox_is_hidden_in_production():
+    app = _production(SECRET_KEY=secrets.token_urlsafe(48))
+    response = app.test_client().get("/dev/outbox")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_the_sandbox_outbox_is_shown_in_development_even_before_any_message():
+    app = create_app()
+    response = app.test_client().get("/dev/outbox")
+    assert response.status_code == 200
+    assert "No messages yet" in response.get_data(as_text=True)
+
+
+def test_an_unhandled_error_shows_the_friendly_page_and_undoes_the_change(app):
+    @app.get("/test-only/explode")
+    def explode():
+        create_school(name="Half Made School", short_name="Half Made", slug="half-made")
+        db.session.flush()
+        raise RuntimeError("secret detail: token=abc123")
+
+    response = app.test_client().get("/test-only/explode")
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "Something went wrong" in page
+    for leak in ("Traceback", "RuntimeError", "secret detail", "abc123", "explode"):
+        assert leak not in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(School)) == 0
