@@ -9,6 +9,7 @@ from parentlink.campaigns.models import (
 )
 from parentlink.concerns.models import Concern
 from parentlink.core.audit import AuditEvent
+from parentlink.core.jobruns import JobRun
 from parentlink.directory.models import Contact, Pupil, PupilContact
 from parentlink.messaging.models import DeliveryEvent, Message
 from parentlink.office.models import StaffUser
@@ -28,6 +29,7 @@ __all__ = [
     "Contact",
     "DeliveryEvent",
     "Invitation",
+    "JobRun",
     "Message",
     "Pupil",
     "PupilContact",
