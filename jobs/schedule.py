@@ -21,6 +21,12 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         description="Show that the jobs process is alive.",
     ),
     ScheduledJob(
+        name="chase",
+        trigger="cron",
+        options={"minute": "5", "hour": "9-19"},  # hourly in the school's working day
+        description="Remind the families who have not answered.",
+    ),
+    ScheduledJob(
         name="dispatch",
         trigger="interval",
         options={"seconds": 10},

@@ -1,6 +1,7 @@
 """Every model, imported once so metadata is complete (for Alembic and create_all)."""
 
 from parentlink.agreements.models import Agreement, AgreementVersion, Audience, Clause
+from parentlink.campaigns.links import InvitationLink
 from parentlink.campaigns.models import (
     Campaign,
     ClauseResponse,
@@ -29,6 +30,7 @@ __all__ = [
     "Contact",
     "DeliveryEvent",
     "Invitation",
+    "InvitationLink",
     "JobRun",
     "Message",
     "Pupil",
