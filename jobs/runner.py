@@ -1,13 +1,22 @@
-"""Runs one job inside the app: its own app context, its outcome logged, never raised."""
+"""Runs one job inside the app: its own app context and transaction, its run recorded.
+
+Each run is recorded in `job_run` (started, finished, outcome, counts, error) so the office
+can see what ran and what failed; a failing job is logged and recorded, never raised into
+the scheduler.
+"""
 
 from __future__ import annotations
 
 import importlib
 import logging
+import os
+import socket
 
 from flask import Flask
 
-from parentlink.db import db
+from parentlink.core.clock import now
+from parentlink.core.jobruns import JobRun
+from parentlink.db import db, transaction
 
 log = logging.getLogger("parentlink.jobs")
 _app: Flask | None = None
@@ -25,12 +34,23 @@ def run_job(name: str) -> dict | None:
     module = importlib.import_module(f"jobs.{name}")
     with _app.app_context():
         try:
-            result = module.run()
-        except Exception:
-            db.session.rollback()
-            log.exception("job %s failed", name)
-            return None
+            with transaction():
+                run = JobRun(
+                    job=name, host=socket.gethostname()[:120], pid=os.getpid(), started_at=now()
+                )
+                db.session.add(run)
+            run_id = run.id
+            try:
+                result = module.run()
+                with transaction():
+                    db.session.get(JobRun, run_id).finish(now(), result)
+            except Exception as exc:
+                db.session.rollback()
+                log.exception("job %s failed", name)
+                with transaction():
+                    db.session.get(JobRun, run_id).fail(now(), f"{type(exc).__name__}: {exc}")
+                return None
+            log.info("job %s: %s", name, result)
+            return result
         finally:
             db.session.remove()
-    log.info("job %s: %s", name, result)
-    return result

@@ -15,9 +15,34 @@ class ScheduledJob:
 
 SCHEDULE: tuple[ScheduledJob, ...] = (
     ScheduledJob(
+        name="heartbeat",
+        trigger="interval",
+        options={"seconds": 60},
+        description="Show that the jobs process is alive.",
+    ),
+    ScheduledJob(
+        name="chase",
+        trigger="cron",
+        options={"minute": "5", "hour": "9-19"},  # hourly in the school's working day
+        description="Remind the families who have not answered.",
+    ),
+    ScheduledJob(
         name="dispatch",
         trigger="interval",
         options={"seconds": 10},
         description="Send queued SMS and email through the gateways.",
     ),
 )
+
+
+def parse_intervals(text: str) -> dict[str, int]:
+    """PARENTLINK_JOBS_INTERVALS="heartbeat=1,dispatch=2": interval jobs run more often
+    (tests, demos). Unknown names or bad numbers are refused."""
+    known = {job.name for job in SCHEDULE if job.trigger == "interval"}
+    intervals: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, seconds = item.partition("=")
+        if name not in known or not seconds.isdigit() or int(seconds) < 1:
+            raise ValueError(f"PARENTLINK_JOBS_INTERVALS: {item!r} is not <interval job>=<seconds>")
+        intervals[name] = int(seconds)
+    return intervals

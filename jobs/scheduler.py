@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import signal
 from pathlib import Path
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -19,7 +20,7 @@ from flask import current_app
 from sqlalchemy import text
 
 from jobs import runner
-from jobs.schedule import SCHEDULE
+from jobs.schedule import SCHEDULE, parse_intervals
 from parentlink.db import db
 
 log = logging.getLogger("parentlink.jobs")
@@ -75,7 +76,11 @@ def build_scheduler(blocking: bool = True):
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
         timezone="Europe/London",
     )
+    intervals = parse_intervals(app.config.get("JOBS_INTERVALS", ""))
     for job in SCHEDULE:
+        options = dict(job.options)
+        if job.name in intervals:
+            options = {"seconds": intervals[job.name]}
         scheduler.add_job(
             "jobs.runner:run_job",
             job.trigger,
@@ -83,7 +88,7 @@ def build_scheduler(blocking: bool = True):
             id=job.name,
             name=job.description,
             replace_existing=True,
-            **job.options,
+            **options,
         )
     return scheduler
 
@@ -93,10 +98,13 @@ def run_forever() -> None:
     log.info("jobs: waiting to become the leader")
     lock.acquire()
     log.info("jobs: leader (pid %s); running %d jobs", os.getpid(), len(SCHEDULE))
+    scheduler = build_scheduler(blocking=True)
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     try:
-        build_scheduler(blocking=True).start()
+        scheduler.start()
     finally:
         lock.release()
+        log.info("jobs: stopped (pid %s)", os.getpid())
 
 
 def start_in_thread() -> BackgroundScheduler:

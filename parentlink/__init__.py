@@ -56,11 +56,13 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
 
     from parentlink.messaging.webhooks import blueprint as webhooks
+    from parentlink.office.jobs_panel import blueprint as jobs_panel
     from parentlink.office.routes import blueprint as office
     from parentlink.parents.routes import blueprint as parents
 
     app.register_blueprint(parents)
     app.register_blueprint(office)
+    app.register_blueprint(jobs_panel)
     app.register_blueprint(webhooks)
     extensions.csrf.exempt(webhooks)  # Twilio signs its requests instead
 

@@ -90,6 +90,29 @@ def school_create(name, short_name, slug, office_phone, office_email) -> None:
     click.echo(f"Created school {school.name} ({school.slug}).")
 
 
+@school_group.command(
+    "terms",
+    help="Import term dates and closures from a CSV "
+    "(kind,name,starts_on,ends_on) or an iCalendar (.ics) file.",
+)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@school_option
+@with_appcontext
+def school_terms(path, school_slug) -> None:
+    from parentlink.schools.terms import TermDatesError, import_terms_csv, import_terms_ical
+
+    data = Path(path).read_bytes()
+    reader = import_terms_ical if path.lower().endswith((".ics", ".ical")) else import_terms_csv
+    try:
+        with transaction():
+            summary = reader(_school(school_slug).id, data, actor="cli")
+    except TermDatesError as exc:
+        raise click.ClickException(f"{exc}. Nothing was imported.") from exc
+    click.echo(f"Imported {summary.terms} terms and {summary.closures} closures.")
+    for skipped in summary.skipped:
+        click.echo(f"  skipped (neither a term nor a holiday): {skipped}")
+
+
 @click.group("agreement", help="Agreements and their versions.")
 def agreement_group() -> None: ...
 

@@ -61,6 +61,7 @@ def from_environment(instance_path: str) -> dict:
         "DISPATCH_BATCH_SIZE": _int("PARENTLINK_DISPATCH_BATCH_SIZE", 200),
         "DISPATCH_LEASE_SECONDS": _int("PARENTLINK_DISPATCH_LEASE_SECONDS", 300),
         "LINK_GRACE_DAYS": _int("PARENTLINK_LINK_GRACE_DAYS", 14),
+        "JOBS_INTERVALS": env("PARENTLINK_JOBS_INTERVALS", ""),
         "JOBS_LOCK_PATH": env("PARENTLINK_JOBS_LOCK", str(Path(instance_path) / "jobs.lock")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

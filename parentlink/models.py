@@ -1,6 +1,7 @@
 """Every model, imported once so metadata is complete (for Alembic and create_all)."""
 
 from parentlink.agreements.models import Agreement, AgreementVersion, Audience, Clause
+from parentlink.campaigns.links import InvitationLink
 from parentlink.campaigns.models import (
     Campaign,
     ClauseResponse,
@@ -9,6 +10,7 @@ from parentlink.campaigns.models import (
 )
 from parentlink.concerns.models import Concern
 from parentlink.core.audit import AuditEvent
+from parentlink.core.jobruns import JobRun
 from parentlink.directory.models import Contact, Pupil, PupilContact
 from parentlink.messaging.models import DeliveryEvent, Message
 from parentlink.office.models import StaffUser
@@ -28,6 +30,8 @@ __all__ = [
     "Contact",
     "DeliveryEvent",
     "Invitation",
+    "InvitationLink",
+    "JobRun",
     "Message",
     "Pupil",
     "PupilContact",

@@ -50,6 +50,7 @@ class Campaign(db.Model):
     audience_values: Mapped[str] = mapped_column(String(500), default="")  # "Year 3,Year 4"
     completion_rule: Mapped[CompletionRule] = mapped_column(default=CompletionRule.ANY_CARER)
     reminder_policy: Mapped[str] = mapped_column(String(200), default="3:same,7:other,10:both")
+    priority_lead_days: Mapped[int] = mapped_column(default=0)  # others are chased later
     opens_at: Mapped[datetime]
     closes_at: Mapped[datetime]
     launched_at: Mapped[datetime | None]

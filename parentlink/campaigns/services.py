@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from parentlink.agreements.models import AgreementVersion, Audience, VersionStatus
+from parentlink.campaigns.links import invitation_id_for
 from parentlink.campaigns.models import (
     Answer,
     Campaign,
@@ -129,10 +130,17 @@ def launch_campaign(
 
 
 def find_invitation(token: str, *, for_update: bool = False) -> Invitation | None:
+    """The invitation a link belongs to: its first link, or any later one (reminders...)."""
     query = select(Invitation).where(Invitation.token_hash == hash_token(token))
     if for_update:
         query = query.with_for_update()  # PostgreSQL: a second submit waits for the first
-    return db.session.scalar(query)
+    invitation = db.session.scalar(query)
+    if invitation is None:
+        invitation_id = invitation_id_for(token)
+        if invitation_id is not None:
+            query = select(Invitation).where(Invitation.id == invitation_id)
+            invitation = db.session.scalar(query.with_for_update() if for_update else query)
+    return invitation
 
 
 class AlreadyConfirmed(Exception):

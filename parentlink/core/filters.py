@@ -17,6 +17,13 @@ def london_datetime(value: datetime | None) -> str:
     return local.strftime("%-d %B %Y at %H:%M")
 
 
+def epoch_london(value: float | None) -> str:
+    """APScheduler keeps next run times as POSIX timestamps."""
+    if value is None:
+        return ""
+    return london_datetime(datetime.fromtimestamp(float(value), tz=LONDON))
+
+
 def and_list(names) -> str:
     """['Amelia', 'Oscar', 'Ruby'] -> 'Amelia, Oscar and Ruby'."""
     names = list(names)
@@ -28,3 +35,4 @@ def and_list(names) -> str:
 def init_app(app: Flask) -> None:
     app.add_template_filter(london_datetime)
     app.add_template_filter(and_list)
+    app.add_template_filter(epoch_london)

@@ -23,6 +23,7 @@ def build_demo(app, *, password: str) -> dict:
     from parentlink.office.services import create_staff
     from parentlink.schema import upgrade
     from parentlink.schools.services import create_school
+    from parentlink.schools.terms import seed_standard_english_year
 
     with app.app_context():
         upgrade()
@@ -33,6 +34,10 @@ def build_demo(app, *, password: str) -> dict:
                 slug="coates-lane",
                 office_phone="01632 960123",
                 office_email="office@example.com",
+            )
+            today = now().date()
+            seed_standard_english_year(
+                school.id, today.year if today.month >= 8 else today.year - 1
             )
             version = publish(
                 load_version(school.id, COATES_LANE_POLICY, actor="demo"), actor="demo"
@@ -101,6 +106,7 @@ def demo_command(port: int, host: str) -> None:
         f"{counts['contacts']} contacts, {counts['invitations']} invitations queued.\n\n"
         f"  Sandbox outbox (the messages, with each parent's link): {base}/dev/outbox\n"
         f"  School office:  {base}/office/\n"
+        f"  Scheduled jobs: {base}/office/jobs/\n"
         f"  Demo login:     {DEMO_LOGIN}  password: {password}\n\n"
         "The jobs run in this process; messages appear within about ten seconds.\n"
         "Press Ctrl+C to stop.\n"

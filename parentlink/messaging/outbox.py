@@ -19,6 +19,9 @@ from parentlink.messaging.models import LINK_PLACEHOLDER, Message, MessageKind
 SUBJECTS = {
     MessageKind.INVITE: "Please confirm our social media agreement",
     MessageKind.RECEIPT: "Thank you: your confirmation",
+    MessageKind.REMINDER_1: "Reminder: please confirm our social media agreement",
+    MessageKind.REMINDER_2: "Please confirm our social media agreement",
+    MessageKind.REMINDER_3: "Last reminder: our social media agreement",
     MessageKind.TEST: "ParentLink test message",
 }
 

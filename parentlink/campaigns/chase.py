@@ -1,0 +1,221 @@
+"""Chasing the families who have not answered.
+
+A campaign's reminder policy lists its steps: "3:same,7:other,10:both" means a first
+reminder 3 school days after launch on the channel the invitation went by, a second on day 7
+on the other channel, a third on day 10 on both; never more than three. Carers who are not
+priority 1 for any of their children start `priority_lead_days` later. Chasing happens only on
+school days inside the sending window. A carer is chased once per step and at most once a
+day, whatever the number of their children; once a pupil is covered by the campaign's
+completion rule, nobody is chased for that pupil any more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import selectinload
+
+from parentlink.campaigns.links import issue_link
+from parentlink.campaigns.models import (
+    Campaign,
+    CampaignStatus,
+    CompletionRule,
+    Confirmation,
+    Invitation,
+    InvitationStatus,
+    confirmation_pupil,
+    invitation_pupil,
+)
+from parentlink.core.clock import now
+from parentlink.core.filters import and_list
+from parentlink.db import db
+from parentlink.directory.models import Channel, Contact, PupilContact
+from parentlink.messaging.models import MessageKind
+from parentlink.messaging.outbox import enqueue, render
+from parentlink.schools.calendar import SchoolCalendar
+
+MAX_REMINDERS = 3
+STEP_CHANNELS = ("same", "other", "both")
+REMINDER_KINDS = (MessageKind.REMINDER_1, MessageKind.REMINDER_2, MessageKind.REMINDER_3)
+WAITING = (InvitationStatus.CREATED, InvitationStatus.SENT, InvitationStatus.OPENED)
+
+
+class ReminderPolicyError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Step:
+    day: int  # school days after launch
+    channels: str  # same, other or both
+
+
+def parse_policy(text: str) -> list[Step]:
+    steps = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        day, _, channels = item.partition(":")
+        if not day.isdigit() or int(day) < 1 or channels not in STEP_CHANNELS:
+            raise ReminderPolicyError(
+                f"{item!r}: each step is <school days after launch>:<same|other|both>"
+            )
+        steps.append(Step(int(day), channels))
+    if len(steps) > MAX_REMINDERS:
+        raise ReminderPolicyError(f"at most {MAX_REMINDERS} reminders")
+    if [s.day for s in steps] != sorted({s.day for s in steps}):
+        raise ReminderPolicyError("the days must go up, each step on a later day")
+    return steps
+
+
+@dataclass
+class ChaseCounts:
+    campaigns: int = 0
+    reminded: int = 0
+    messages: int = 0
+
+
+def chase_all() -> ChaseCounts:
+    """The chase job: every open campaign whose school may be chased right now."""
+    counts = ChaseCounts()
+    at = now()
+    campaigns = db.session.scalars(
+        select(Campaign)
+        .where(Campaign.status == CampaignStatus.OPEN, Campaign.closes_at > at)
+        .options(selectinload(Campaign.school))
+    ).all()
+    for campaign in campaigns:
+        calendar = SchoolCalendar(campaign.school)
+        if calendar.may_chase_at(at):
+            counts.campaigns += 1
+            chase_campaign(campaign, calendar, at, counts)
+    return counts
+
+
+def chase_campaign(
+    campaign: Campaign, calendar: SchoolCalendar, at: datetime, counts: ChaseCounts
+) -> None:
+    steps = parse_policy(campaign.reminder_policy)
+    elapsed = _elapsed(campaign, calendar, at)
+    due_first = sum(step.day <= elapsed for step in steps)
+    due_others = sum(step.day + campaign.priority_lead_days <= elapsed for step in steps)
+    if due_first == 0:
+        return
+    start_of_day = datetime.combine(calendar.local(at).date(), time(0), calendar.zone)
+    ids = db.session.scalars(
+        due_reminders_query(campaign, due_first, due_others, start_of_day)
+    ).all()
+    for chunk in _chunks(ids, 500):
+        invitations = db.session.scalars(
+            select(Invitation)
+            .where(Invitation.id.in_(chunk))
+            .options(selectinload(Invitation.contact), selectinload(Invitation.pupils))
+        ).all()
+        for invitation in invitations:
+            step_index = invitation.reminders_sent
+            counts.messages += _remind(invitation, campaign, steps[step_index], step_index, at)
+            counts.reminded += 1
+
+
+def _elapsed(campaign: Campaign, calendar: SchoolCalendar, at: datetime) -> int:
+    """School days since the launch day (the launch day itself not counted)."""
+    launched_on = calendar.local(campaign.launched_at or campaign.opens_at).date()
+    today = calendar.local(at).date()
+    if today <= launched_on:
+        return 0
+    return calendar.school_days_between(launched_on, today) - calendar.is_school_day(launched_on)
+
+
+def due_reminders_query(
+    campaign: Campaign, due_first: int, due_others: int, start_of_day: datetime
+):
+    """One indexed query: the ids of the invitations owed a reminder now."""
+    is_priority_1 = exists().where(
+        PupilContact.contact_id == Invitation.contact_id,
+        PupilContact.priority == 1,
+        PupilContact.pupil_id == invitation_pupil.c.pupil_id,
+        invitation_pupil.c.invitation_id == Invitation.id,
+    )
+    query = select(Invitation.id).where(
+        Invitation.campaign_id == campaign.id,
+        Invitation.status.in_(WAITING),
+        or_(
+            and_(is_priority_1, Invitation.reminders_sent < due_first),
+            and_(~is_priority_1, Invitation.reminders_sent < due_others),
+        ),
+        or_(Invitation.last_reminded_at.is_(None), Invitation.last_reminded_at < start_of_day),
+    )
+    if campaign.completion_rule is CompletionRule.ANY_CARER:
+        query = query.where(uncovered_pupil_exists(campaign.id))
+    return query.order_by(Invitation.id)
+
+
+def uncovered_pupil_exists(campaign_id: int):
+    """The invitation has a child whom no standing confirmation in the campaign covers."""
+    other = Invitation.__table__.alias("other_invitation")
+    covered = (
+        select(confirmation_pupil.c.pupil_id)
+        .join(Confirmation, Confirmation.id == confirmation_pupil.c.confirmation_id)
+        .join(other, other.c.id == Confirmation.invitation_id)
+        .where(other.c.campaign_id == campaign_id, Confirmation.withdrawn_at.is_(None))
+    )
+    mine = invitation_pupil.alias("mine")
+    return exists().where(mine.c.invitation_id == Invitation.id, mine.c.pupil_id.not_in(covered))
+
+
+def _remind(
+    invitation: Invitation, campaign: Campaign, step: Step, index: int, at: datetime
+) -> int:
+    contact: Contact = invitation.contact
+    channels = _channels(contact, step.channels)
+    kind = REMINDER_KINDS[index]
+    for channel in channels:
+        token = issue_link(invitation, kind.value)
+        enqueue(
+            school_id=invitation.school_id,
+            kind=kind,
+            channel=channel,
+            contact=contact,
+            rendered=render(
+                kind,
+                channel,
+                school=campaign.school,
+                contact=contact,
+                children=and_list([p.first_name for p in invitation.pupils]),
+            ),
+            invitation_id=invitation.id,
+            link_token=token,
+        )
+    invitation.reminders_sent = index + 1
+    invitation.last_reminded_at = at
+    return len(channels)
+
+
+def _channels(contact: Contact, which: str) -> list[Channel]:
+    first = contact.best_channel()
+    if first is None:
+        return []
+    other = first.other if contact.address_for(first.other) else None
+    if which == "same" or other is None:
+        return [first]
+    if which == "other":
+        return [other]
+    return [first, other]
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def call_list_query(campaign: Campaign):
+    """Carers who had every reminder and still have a child not covered: phone them."""
+    steps = len(parse_policy(campaign.reminder_policy))
+    query = select(Invitation).where(
+        Invitation.campaign_id == campaign.id,
+        Invitation.status.in_(WAITING),
+        Invitation.reminders_sent >= steps,
+    )
+    if campaign.completion_rule is CompletionRule.ANY_CARER:
+        query = query.where(uncovered_pupil_exists(campaign.id))
+    return query.order_by(Invitation.id)

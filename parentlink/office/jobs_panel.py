@@ -1,0 +1,42 @@
+"""The jobs panel: each scheduled job's last run, its outcome and counts, and its next run."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, render_template
+from flask_login import login_required
+from sqlalchemy import inspect, text
+
+from jobs.schedule import SCHEDULE
+from parentlink.core.jobruns import last_runs
+from parentlink.db import db
+
+blueprint = Blueprint("jobs_panel", __name__, url_prefix="/office/jobs")
+
+
+def _next_run_times() -> dict[str, float]:
+    """Read from APScheduler's job store table (written by the jobs process)."""
+    if "apscheduler_jobs" not in inspect(db.engine).get_table_names():
+        return {}
+    rows = db.session.execute(text("SELECT id, next_run_time FROM apscheduler_jobs"))
+    return {row.id: row.next_run_time for row in rows}
+
+
+@blueprint.get("/")
+@login_required
+def panel():
+    runs = {run.job: run for run in last_runs()}
+    next_times = _next_run_times()
+    rows = [
+        {
+            "job": job,
+            "run": runs.get(job.name),
+            "counts": json.loads(runs[job.name].counts)
+            if job.name in runs and runs[job.name].counts
+            else {},
+            "next_run": next_times.get(job.name),
+        }
+        for job in SCHEDULE
+    ]
+    return render_template("office/jobs.html", rows=rows)
