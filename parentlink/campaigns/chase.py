@@ -130,19 +130,19 @@ def due_reminders_query(
     campaign: Campaign, due_first: int, due_others: int, start_of_day: datetime
 ):
     """One indexed query: the ids of the invitations owed a reminder now."""
-    is_priority_1 = exists().where(
-        PupilContact.contact_id == Invitation.contact_id,
-        PupilContact.priority == 1,
-        PupilContact.pupil_id == invitation_pupil.c.pupil_id,
-        invitation_pupil.c.invitation_id == Invitation.id,
-    )
+    owed = Invitation.reminders_sent < due_others  # due_others <= due_first
+    if due_first > due_others:  # priority-1 carers are ahead: one more step for them
+        is_priority_1 = exists().where(
+            PupilContact.contact_id == Invitation.contact_id,
+            PupilContact.priority == 1,
+            PupilContact.pupil_id == invitation_pupil.c.pupil_id,
+            invitation_pupil.c.invitation_id == Invitation.id,
+        )
+        owed = or_(owed, and_(Invitation.reminders_sent < due_first, is_priority_1))
     query = select(Invitation.id).where(
         Invitation.campaign_id == campaign.id,
         Invitation.status.in_(WAITING),
-        or_(
-            and_(is_priority_1, Invitation.reminders_sent < due_first),
-            and_(~is_priority_1, Invitation.reminders_sent < due_others),
-        ),
+        owed,
         or_(Invitation.last_reminded_at.is_(None), Invitation.last_reminded_at < start_of_day),
     )
     if campaign.completion_rule is CompletionRule.ANY_CARER:
@@ -152,15 +152,20 @@ def due_reminders_query(
 
 def uncovered_pupil_exists(campaign_id: int):
     """The invitation has a child whom no standing confirmation in the campaign covers."""
+    mine = invitation_pupil.alias("mine")
     other = Invitation.__table__.alias("other_invitation")
     covered = (
-        select(confirmation_pupil.c.pupil_id)
+        select(1)
+        .select_from(confirmation_pupil)
         .join(Confirmation, Confirmation.id == confirmation_pupil.c.confirmation_id)
         .join(other, other.c.id == Confirmation.invitation_id)
-        .where(other.c.campaign_id == campaign_id, Confirmation.withdrawn_at.is_(None))
+        .where(
+            confirmation_pupil.c.pupil_id == mine.c.pupil_id,
+            other.c.campaign_id == campaign_id,
+            Confirmation.withdrawn_at.is_(None),
+        )
     )
-    mine = invitation_pupil.alias("mine")
-    return exists().where(mine.c.invitation_id == Invitation.id, mine.c.pupil_id.not_in(covered))
+    return exists().where(mine.c.invitation_id == Invitation.id, ~exists(covered))
 
 
 def _remind(

@@ -157,3 +157,32 @@ def test_a_reminder_brings_its_own_link_and_the_first_link_still_works(app, clie
     assert reminder and reminder != first
     assert client.get(f"/a/{reminder}").status_code == 200
     assert client.get(f"/a/{first}").status_code == 200
+
+
+def test_the_priority_one_carer_can_be_reminded_days_before_the_others(app, clock):
+    clock.set(_at(date(2026, 9, 14), 9, 0))  # Monday
+    with app.app_context():
+        school = builders.school()
+        seed_standard_english_year(school.id, 2026)
+        version = publish(load_version(school.id, COATES_LANE_POLICY, actor="t"), actor="t")
+        import_families(
+            school.id,
+            builders.csv_bytes(
+                [
+                    family_row("P1", "C1"),  # listed first: priority 1
+                    family_row("P1", "C2", relationship="Father"),
+                ]
+            ),
+        )
+        summary = launch_campaign(
+            school, version, name="Autumn", actor="t", closes_at=_at(date(2026, 12, 18), 23, 59)
+        )
+        summary.campaign.priority_lead_days = 2
+        db.session.commit()
+    runner.bind(app)
+    for day in range(15, 22):  # Tue 15 to Mon 21 September
+        clock.set(_at(date(2026, 9, day), 9))
+        runner.run_job("chase")
+    with app.app_context():
+        assert _reminders_for("C1") == [(date(2026, 9, 17), MessageKind.REMINDER_1, "sms")]
+        assert _reminders_for("C2") == [(date(2026, 9, 21), MessageKind.REMINDER_1, "sms")]
