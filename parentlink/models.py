@@ -1,7 +1,7 @@
 """Every model, imported once so metadata is complete (for Alembic and create_all)."""
 
 from parentlink.agreements.models import Agreement, AgreementVersion, Audience, Clause
-from parentlink.campaigns.links import InvitationLink
+from parentlink.campaigns.invitation_links import InvitationLink
 from parentlink.campaigns.models import (
     Campaign,
     ClauseResponse,

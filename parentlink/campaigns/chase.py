@@ -17,7 +17,7 @@ from datetime import datetime, time
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import selectinload
 
-from parentlink.campaigns.links import issue_link
+from parentlink.campaigns.invitation_links import issue_link
 from parentlink.campaigns.models import (
     Campaign,
     CampaignStatus,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from parentlink.agreements.models import AgreementVersion, Audience, VersionStatus
-from parentlink.campaigns.links import invitation_id_for
+from parentlink.campaigns.invitation_links import invitation_id_for
 from parentlink.campaigns.models import (
     Answer,
     Campaign,
