@@ -21,6 +21,12 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         description="Show that the jobs process is alive.",
     ),
     ScheduledJob(
+        name="rounds",
+        trigger="cron",
+        options={"minute": "30", "hour": "7"},  # before the chase and the school day
+        description="Plan, announce and start each term's round.",
+    ),
+    ScheduledJob(
         name="chase",
         trigger="cron",
         options={"minute": "5", "hour": "9-19"},  # hourly in the school's working day

@@ -8,6 +8,7 @@ from parentlink.campaigns.models import (
     Confirmation,
     Invitation,
 )
+from parentlink.campaigns.rounds import TermRound
 from parentlink.concerns.models import Concern
 from parentlink.core.audit import AuditEvent
 from parentlink.core.jobruns import JobRun
@@ -38,4 +39,5 @@ __all__ = [
     "School",
     "StaffUser",
     "Term",
+    "TermRound",
 ]

@@ -31,6 +31,7 @@ class AudienceKind(enum.Enum):
     YEAR_GROUPS = "year-groups"
     CLASSES = "classes"
     NEW_STARTERS = "new-starters"
+    NOT_CONFIRMED = "not-confirmed"  # new starters and anyone not covered by this version
 
 
 class CompletionRule(enum.Enum):

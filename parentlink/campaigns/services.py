@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from parentlink.agreements.models import AgreementVersion, Audience, VersionStatus
 from parentlink.campaigns.invitation_links import invitation_id_for
 from parentlink.campaigns.models import (
     Answer,
+    AudienceKind,
     Campaign,
     ClauseResponse,
     Confirmation,
@@ -42,10 +43,13 @@ class LaunchSummary:
     unreachable: list[int]  # contact ids with no usable mobile or email
 
 
-def eligible_families(school_id: int) -> dict[Contact, list[Pupil]]:
+def eligible_families(
+    school_id: int, pupils_wanted: Select | None = None
+) -> dict[Contact, list[Pupil]]:
     """Each contact with parental responsibility (and no court-order restriction) and the
-    current pupils they may be asked about: one invitation covers all their children."""
-    rows = db.session.execute(
+    current pupils they may be asked about: one invitation covers all their children.
+    `pupils_wanted` (a SELECT of pupil ids) narrows the audience."""
+    query = (
         select(Contact, Pupil)
         .join(PupilContact, PupilContact.contact_id == Contact.id)
         .join(Pupil, Pupil.id == PupilContact.pupil_id)
@@ -57,6 +61,9 @@ def eligible_families(school_id: int) -> dict[Contact, list[Pupil]]:
         )
         .order_by(Contact.id, Pupil.first_name)
     )
+    if pupils_wanted is not None:
+        query = query.where(Pupil.id.in_(pupils_wanted))
+    rows = db.session.execute(query)
     families: dict[Contact, list[Pupil]] = {}
     for contact, pupil in rows:
         families.setdefault(contact, []).append(pupil)
@@ -70,21 +77,29 @@ def launch_campaign(
     name: str,
     closes_at: datetime,
     actor: str,
+    audience: AudienceKind = AudienceKind.WHOLE_SCHOOL,
+    pupils_wanted: Select | None = None,
 ) -> LaunchSummary:
-    """Create the campaign, one invitation per eligible contact and one message each."""
+    """Create the campaign, one invitation per eligible contact and one message each.
+    `pupils_wanted` narrows a campaign to some pupils (the audience says which)."""
     at = now()
     if version.status is not VersionStatus.PUBLISHED:
         raise CampaignError(f"version {version.label} is not published")
     if closes_at <= at:
         raise CampaignError("the close date must be in the future")
     campaign = Campaign(
-        school_id=school.id, version_id=version.id, name=name, opens_at=at, closes_at=closes_at
+        school_id=school.id,
+        version_id=version.id,
+        name=name,
+        opens_at=at,
+        closes_at=closes_at,
+        audience_kind=audience,
     )
     campaign.launch(at)
     db.session.add(campaign)
     db.session.flush()
     summary = LaunchSummary(campaign, 0, 0, [])
-    for contact, pupils in eligible_families(school.id).items():
+    for contact, pupils in eligible_families(school.id, pupils_wanted).items():
         channel = contact.best_channel()
         if channel is None:
             summary.unreachable.append(contact.id)

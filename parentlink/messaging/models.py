@@ -25,6 +25,7 @@ class MessageKind(enum.Enum):
     NEW_LINK = "new-link"
     CONCERN_ACK = "concern-ack"
     DSL_ALERT = "dsl-alert"
+    ROUND_NOTICE = "round-notice"
     TEST = "test"
 
 

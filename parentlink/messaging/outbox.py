@@ -23,6 +23,7 @@ SUBJECTS = {
     MessageKind.REMINDER_2: "Please confirm our social media agreement",
     MessageKind.REMINDER_3: "Last reminder: our social media agreement",
     MessageKind.TEST: "ParentLink test message",
+    MessageKind.ROUND_NOTICE: "ParentLink: a termly round is about to start",
 }
 
 
@@ -74,6 +75,25 @@ def enqueue(
         body=rendered.body,
         html_body=rendered.html,
         link_token=link_token,
+        next_attempt_at=now(),
+    )
+    db.session.add(message)
+    return message
+
+
+def enqueue_to_staff(
+    *, school_id: int, kind: MessageKind, channel: Channel, to: str, rendered: Rendered
+) -> Message:
+    """A message to the school's own people (the office, the DSL), not to a contact."""
+    message = Message(
+        school_id=school_id,
+        kind=kind,
+        channel=channel,
+        contact_id=None,
+        to_address=to,
+        subject=rendered.subject,
+        body=rendered.body,
+        html_body=rendered.html,
         next_attempt_at=now(),
     )
     db.session.add(message)

@@ -23,6 +23,11 @@ class School(db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
     sending_window_start: Mapped[time] = mapped_column(default=time(8, 0))
     sending_window_end: Mapped[time] = mapped_column(default=time(20, 0))
+    # Termly rounds: which school day of each term a round starts on, how many days
+    # before the office hears about it, and how many days families have to answer.
+    round_school_day: Mapped[int] = mapped_column(default=5)
+    round_notice_days: Mapped[int] = mapped_column(default=5)
+    round_open_days: Mapped[int] = mapped_column(default=21)
     created_at: Mapped[datetime] = mapped_column(default=now)
 
     terms: Mapped[list[Term]] = relationship(back_populates="school", order_by="Term.starts_on")
