@@ -21,6 +21,12 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         description="Show that the jobs process is alive.",
     ),
     ScheduledJob(
+        name="housekeeping",
+        trigger="cron",
+        options={"minute": "15", "hour": "2"},
+        description="Settle unreported messages; purge personal data on schedule.",
+    ),
+    ScheduledJob(
         name="rounds",
         trigger="cron",
         options={"minute": "30", "hour": "7"},  # before the chase and the school day

@@ -61,6 +61,11 @@ def from_environment(instance_path: str) -> dict:
         "DISPATCH_BATCH_SIZE": _int("PARENTLINK_DISPATCH_BATCH_SIZE", 200),
         "DISPATCH_LEASE_SECONDS": _int("PARENTLINK_DISPATCH_LEASE_SECONDS", 300),
         "LINK_GRACE_DAYS": _int("PARENTLINK_LINK_GRACE_DAYS", 14),
+        # Retention (days): message text; a leaver's carers' details after their last child
+        # left; confirmations, the evidence (six years, as for other school records).
+        "RETAIN_MESSAGE_BODIES_DAYS": _int("PARENTLINK_RETAIN_MESSAGE_BODIES_DAYS", 90),
+        "RETAIN_LEAVER_CONTACTS_DAYS": _int("PARENTLINK_RETAIN_LEAVER_CONTACTS_DAYS", 365),
+        "RETAIN_CONFIRMATIONS_DAYS": _int("PARENTLINK_RETAIN_CONFIRMATIONS_DAYS", 6 * 365),
         "JOBS_INTERVALS": env("PARENTLINK_JOBS_INTERVALS", ""),
         "JOBS_LOCK_PATH": env("PARENTLINK_JOBS_LOCK", str(Path(instance_path) / "jobs.lock")),
         "SESSION_COOKIE_HTTPONLY": True,
