@@ -21,6 +21,18 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         description="Show that the jobs process is alive.",
     ),
     ScheduledJob(
+        name="concern_alerts",
+        trigger="interval",
+        options={"seconds": 60},
+        description="Alert the safeguarding lead to new concerns; escalate unacknowledged ones.",
+    ),
+    ScheduledJob(
+        name="concern_digest",
+        trigger="cron",
+        options={"minute": "0", "hour": "8"},
+        description="Send the safeguarding lead a digest of open concerns (no details).",
+    ),
+    ScheduledJob(
         name="housekeeping",
         trigger="cron",
         options={"minute": "15", "hour": "2"},

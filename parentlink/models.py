@@ -9,6 +9,7 @@ from parentlink.campaigns.models import (
     Invitation,
 )
 from parentlink.campaigns.rounds import TermRound
+from parentlink.concerns.alerts import ConcernAlert, ConcernDigest
 from parentlink.concerns.models import Concern
 from parentlink.core.audit import AuditEvent
 from parentlink.core.jobruns import JobRun
@@ -27,6 +28,8 @@ __all__ = [
     "ClauseResponse",
     "Closure",
     "Concern",
+    "ConcernAlert",
+    "ConcernDigest",
     "Confirmation",
     "Contact",
     "DeliveryEvent",

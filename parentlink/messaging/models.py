@@ -25,6 +25,8 @@ class MessageKind(enum.Enum):
     NEW_LINK = "new-link"
     CONCERN_ACK = "concern-ack"
     DSL_ALERT = "dsl-alert"
+    CONCERN_ESCALATION = "concern-escalation"
+    CONCERN_DIGEST = "concern-digest"
     ROUND_NOTICE = "round-notice"
     TEST = "test"
 

@@ -28,6 +28,12 @@ class School(db.Model):
     round_school_day: Mapped[int] = mapped_column(default=5)
     round_notice_days: Mapped[int] = mapped_column(default=5)
     round_open_days: Mapped[int] = mapped_column(default=21)
+    # Safeguarding alerts: an SMS number for the DSL's alert (optional), who hears when a
+    # concern is not acknowledged (deputy DSL, head: comma-separated emails), and after how
+    # many school days.
+    dsl_alert_mobile: Mapped[str | None] = mapped_column(String(20))
+    escalation_emails: Mapped[str | None] = mapped_column(String(500))
+    concern_escalation_school_days: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=now)
 
     terms: Mapped[list[Term]] = relationship(back_populates="school", order_by="Term.starts_on")
