@@ -90,6 +90,30 @@ def school_create(name, short_name, slug, office_phone, office_email) -> None:
     click.echo(f"Created school {school.name} ({school.slug}).")
 
 
+@school_group.command("set", help="Change the school's settings (only those given).")
+@click.option("--office-email", help="Where round notices go.")
+@click.option("--dsl-alert-mobile", help="A mobile that also gets the concern alert by SMS.")
+@click.option(
+    "--escalation-emails",
+    help="Deputy DSL and head, comma-separated: they hear of a concern nobody has acknowledged.",
+)
+@click.option("--concern-escalation-school-days", type=int)
+@click.option("--round-school-day", type=int, help="Which school day of each term a round starts.")
+@click.option("--round-notice-days", type=int, help="Days of notice the office gets.")
+@click.option("--round-open-days", type=int, help="Days families have to answer a round.")
+@school_option
+@with_appcontext
+def school_set(school_slug, **settings) -> None:
+    from parentlink.schools.services import SchoolError, update_settings
+
+    try:
+        with transaction():
+            changed = update_settings(_school(school_slug), actor="cli", **settings)
+    except SchoolError as exc:
+        raise click.ClickException(f"{exc}. Nothing was changed.") from exc
+    click.echo("Changed: " + ", ".join(changed) if changed else "Nothing to change.")
+
+
 @school_group.command(
     "terms",
     help="Import term dates and closures from a CSV "

@@ -43,3 +43,47 @@ def create_school(
     db.session.flush()
     record("school.create", actor="cli", school_id=school.id, subject=f"school:{school.id}")
     return school
+
+
+def update_settings(school: School, *, actor: str, **changes: object) -> list[str]:
+    """Change school settings after checking every value; returns what changed.
+    Nothing changes if any value is refused."""
+    from parentlink.messaging.addresses import AddressError, normalise_email, normalise_mobile
+
+    clean: dict[str, object] = {}
+    try:
+        for name, value in changes.items():
+            if value is None:
+                continue
+            if name == "office_email":
+                clean[name] = normalise_email(str(value))
+            elif name == "dsl_alert_mobile":
+                clean[name] = normalise_mobile(str(value)) if value else None
+            elif name == "escalation_emails":
+                emails = [normalise_email(e) for e in str(value).split(",") if e.strip()]
+                clean[name] = ", ".join(emails) or None
+            elif name in {
+                "round_school_day",
+                "round_notice_days",
+                "round_open_days",
+                "concern_escalation_school_days",
+            }:
+                number = int(value)
+                if not 0 < number <= 60:
+                    raise SchoolError(f"{name.replace('_', ' ')} must be between 1 and 60")
+                clean[name] = number
+            else:
+                raise SchoolError(f"unknown setting {name}")
+    except AddressError as exc:
+        raise SchoolError(str(exc)) from exc
+    for name, value in clean.items():
+        setattr(school, name, value)
+    if clean:
+        record(
+            "school.settings",
+            actor=actor,
+            school_id=school.id,
+            subject=f"school:{school.id}",
+            changed=sorted(clean),
+        )
+    return sorted(clean)
