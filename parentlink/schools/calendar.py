@@ -34,23 +34,21 @@ class SchoolCalendar:
         self.school = school
         self.zone = ZoneInfo(school.timezone)
 
-    @cached_property
-    def terms(self) -> list[Span]:
+    def _spans(self, model: type[Term] | type[Closure]) -> list[Span]:
         rows = db.session.execute(
-            select(Term.name, Term.starts_on, Term.ends_on)
-            .where(Term.school_id == self.school.id)
-            .order_by(Term.starts_on)
+            select(model.name, model.starts_on, model.ends_on)
+            .where(model.school_id == self.school.id)
+            .order_by(model.starts_on)
         )
         return [Span(*row) for row in rows]
 
     @cached_property
+    def terms(self) -> list[Span]:
+        return self._spans(Term)
+
+    @cached_property
     def closures(self) -> list[Span]:
-        rows = db.session.execute(
-            select(Closure.name, Closure.starts_on, Closure.ends_on)
-            .where(Closure.school_id == self.school.id)
-            .order_by(Closure.starts_on)
-        )
-        return [Span(*row) for row in rows]
+        return self._spans(Closure)
 
     @cached_property
     def bank_holidays(self) -> holidays.HolidayBase:
