@@ -147,8 +147,14 @@ def confirm(
     ip_address: str | None,
     user_agent: str | None,
     language: str = "en",
+    answers: dict[str, tuple[Answer, str | None]] | None = None,
 ) -> Confirmation:
-    """Record the parent's confirmation of the campaign's version for their children."""
+    """Record the parent's confirmation of the campaign's version for their children.
+
+    `answers` maps each parent clause's key to "agree" or "question" (with the question's
+    text); a clause left out counts as agreed. A confirmation with questions is still a
+    confirmation: the questions go to the office's follow-up list."""
+    answers = answers or {}
     existing = latest_confirmation(invitation)
     if existing is not None and existing.withdrawn_at is None:
         raise AlreadyConfirmed(existing)
@@ -169,7 +175,11 @@ def confirm(
         channel=ConfirmationChannel.LINK,
         pupils=list(invitation.pupils),
         responses=[
-            ClauseResponse(clause_id=clause.id, answer=Answer.AGREE)
+            ClauseResponse(
+                clause_id=clause.id,
+                answer=answers.get(clause.key, (Answer.AGREE, None))[0],
+                question=answers.get(clause.key, (Answer.AGREE, None))[1],
+            )
             for clause in version.clauses_for(Audience.PARENTS_CARERS)
         ],
     )
@@ -186,6 +196,7 @@ def confirm(
         actor=f"contact:{invitation.contact_id}",
         school_id=invitation.school_id,
         subject=f"confirmation:{confirmation.id}",
+        questions=sum(1 for r in confirmation.responses if r.answer is Answer.QUESTION),
     )
     return confirmation
 

@@ -1,13 +1,127 @@
+"""The parent forms. Every label and message is translatable; fields for the clauses are
+made per version (one answer and one optional question per clause)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import StringField, SubmitField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
+
+from parentlink.campaigns.models import Answer
+
+QUESTION_MAX = 2000
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmFormBase(FlaskForm):
     typed_name = StringField(
-        "Your full name",
+        _l("Your full name"),
         validators=[
-            DataRequired(message="Please type your name to confirm."),
-            Length(min=2, max=200, message="Please type your full name (2 to 200 characters)."),
+            DataRequired(message=_l("Please type your name to confirm.")),
+            Length(min=2, max=200, message=_l("Please type your full name (2 to 200 characters).")),
+        ],
+    )
+
+    clause_keys: list[str] = []
+
+    def answer_field(self, key: str) -> StringField:
+        return self[f"answer-{key}"]
+
+    def question_field(self, key: str) -> TextAreaField:
+        return self[f"question-{key}"]
+
+    def answers(self) -> dict[str, tuple[Answer, str | None]]:
+        """Clause key -> (answer, question text or None), after validation."""
+        result = {}
+        for key in self.clause_keys:
+            answer = Answer(self.answer_field(key).data)
+            text = " ".join((self.question_field(key).data or "").split()) or None
+            result[key] = (answer, text if answer is Answer.QUESTION else None)
+        return result
+
+    def error_links(self) -> list[tuple[str, str]]:
+        """(anchor, message) for the error summary, in page order; each links to its field."""
+        links = []
+        for key in self.clause_keys:
+            for error in self.answer_field(key).errors:
+                links.append((f"answer-{key}-0", error))
+            for error in self.question_field(key).errors:
+                links.append((f"question-{key}", error))
+        for error in self.typed_name.errors:
+            links.append(("typed_name", error))
+        return links
+
+
+def _question_needed(form: FlaskForm, field: TextAreaField) -> None:
+    key = field.name.removeprefix("question-")
+    if form[f"answer-{key}"].data == Answer.QUESTION.value and not (field.data or "").strip():
+        raise ValidationError(_l("Please type your question, or choose “I agree”."))
+
+
+def confirm_form_for(clauses) -> ConfirmFormBase:
+    """A form with an answer and a question box for each clause, numbered as on the page."""
+
+    class ConfirmForm(ConfirmFormBase):
+        pass
+
+    ConfirmForm.clause_keys = [clause.key for clause in clauses]
+    for number, clause in enumerate(clauses, start=1):
+        setattr(
+            ConfirmForm,
+            f"answer-{clause.key}",
+            StringField(  # rendered as two radio buttons: "I agree", "I have a question"
+                validators=[
+                    AnyOf(
+                        [answer.value for answer in Answer],
+                        message=_l(
+                            "Please choose “I agree” or “I have a question” for point %(n)s.",
+                            n=number,
+                        ),
+                    )
+                ],
+            ),
+        )
+        setattr(
+            ConfirmForm,
+            f"question-{clause.key}",
+            TextAreaField(
+                _l("Your question"),
+                validators=[
+                    _question_needed,
+                    Length(
+                        max=QUESTION_MAX,
+                        message=_l("Please keep your question under 2,000 characters."),
+                    ),
+                ],
+            ),
+        )
+    return ConfirmForm()
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why are you withdrawing? (the school will read this)"),
+        validators=[
+            DataRequired(message=_l("Please tell the school why you are withdrawing.")),
+            Length(max=2000, message=_l("Please keep your reason under 2,000 characters.")),
+        ],
+    )
+    submit = SubmitField(_l("Withdraw my confirmation"))
+
+
+class LanguageForm(FlaskForm):
+    """One button per language; the choice is stored on the contact."""
+
+
+class NewLinkForm(FlaskForm):
+    address = StringField(
+        _l("Your mobile number or email address"),
+        validators=[
+            DataRequired(
+                message=_l(
+                    "Please enter the mobile number or email address the school has for you."
+                )
+            ),
+            Length(max=254, message=_l("Please enter a mobile number or an email address.")),
         ],
     )
