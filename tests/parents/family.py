@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from parentlink.agreements.models import Audience
+from parentlink.agreements.services import COATES_LANE_POLICY, load_version, publish
 from parentlink.campaigns.models import Campaign
+from parentlink.campaigns.services import launch_campaign
+from parentlink.core.clock import now
 from parentlink.db import db
 from parentlink.directory.models import Contact
 from parentlink.messaging.models import Message, MessageKind
@@ -38,7 +43,7 @@ def separated_parents(app) -> tuple[str, str]:
 
 
 def parent_keys() -> list[str]:
-    campaign = db.session.scalar(select(Campaign))
+    campaign = db.session.scalar(select(Campaign).order_by(Campaign.id.desc()).limit(1))
     return [c.key for c in campaign.version.clauses_for(Audience.PARENTS_CARERS)]
 
 
@@ -55,3 +60,45 @@ def answers(app, page: str, *, name: str = "Sarah Example", questions=None) -> d
         else:
             data[f"answer-{key}"] = "agree"
     return data
+
+
+NEW_CLAUSE = r'''
+[[clauses]]
+key = "ask-before-posting-photos"
+section = "Photos"
+summary = """Please ask before you post photos from school events that show other \
+people's children."""
+body = """Parents and carers should not post images of other children taken at school \
+events without the permission of those children's parents or carers."""
+audiences = ["parents-carers"]
+'''
+
+
+def version_two_file(folder) -> str:
+    """The Coates Lane policy as version 2.0: one clause reworded, one removed, one added."""
+    text = COATES_LANE_POLICY.read_text(encoding="utf-8")
+    text = text.replace('label = "1.0"', 'label = "2.0"', 1)
+    text = text.replace("Data Protection Act 1998", "Data Protection Act 2018 and UK GDPR", 1)
+    head, *blocks = text.split("[[clauses]]")
+    blocks = [b for b in blocks if 'key = "keep-children-and-families-confidential"' not in b]
+    path = folder / "coates-lane-2.toml"
+    path.write_text(head + "[[clauses]]".join([""] + blocks) + NEW_CLAUSE, encoding="utf-8")
+    return path
+
+
+def relaunch_with_version_two(app, folder) -> None:
+    """Publish 2.0 and start a new round (the old campaign is closed)."""
+    with app.app_context():
+        first = db.session.scalar(select(Campaign))
+        first.close(now())
+        version = publish(
+            load_version(first.school_id, version_two_file(folder), actor="test"), actor="test"
+        )
+        launch_campaign(
+            first.school,
+            version,
+            name="Spring round",
+            closes_at=now() + timedelta(days=21),
+            actor="test",
+        )
+        db.session.commit()
