@@ -66,7 +66,8 @@ def names_list(names) -> str:
     names = list(names)
     if not names:
         return ""
-    return format_list(names, locale=str(get_locale()))
+    code = str(get_locale())
+    return format_list(names, locale="en_GB" if code == "en" else code)  # no Oxford comma
 
 
 def init_app(app: Flask) -> None:

@@ -22,39 +22,41 @@ class ConfirmFormBase(FlaskForm):
         ],
     )
 
+    # Fields are named by the point's number on the page (a1/q1, a2/q2 …): short names keep
+    # the page light; `clause_keys[n - 1]` is the clause of point n.
     clause_keys: list[str] = []
 
-    def answer_field(self, key: str) -> StringField:
-        return self[f"answer-{key}"]
+    def answer_field(self, number: int) -> StringField:
+        return self[f"a{number}"]
 
-    def question_field(self, key: str) -> TextAreaField:
-        return self[f"question-{key}"]
+    def question_field(self, number: int) -> TextAreaField:
+        return self[f"q{number}"]
 
     def answers(self) -> dict[str, tuple[Answer, str | None]]:
         """Clause key -> (answer, question text or None), after validation."""
         result = {}
-        for key in self.clause_keys:
-            answer = Answer(self.answer_field(key).data)
-            text = " ".join((self.question_field(key).data or "").split()) or None
+        for number, key in enumerate(self.clause_keys, start=1):
+            answer = Answer(self.answer_field(number).data)
+            text = " ".join((self.question_field(number).data or "").split()) or None
             result[key] = (answer, text if answer is Answer.QUESTION else None)
         return result
 
     def error_links(self) -> list[tuple[str, str]]:
         """(anchor, message) for the error summary, in page order; each links to its field."""
         links = []
-        for key in self.clause_keys:
-            for error in self.answer_field(key).errors:
-                links.append((f"answer-{key}-0", error))
-            for error in self.question_field(key).errors:
-                links.append((f"question-{key}", error))
+        for number in range(1, len(self.clause_keys) + 1):
+            for error in self.answer_field(number).errors:
+                links.append((f"a{number}-agree", error))
+            for error in self.question_field(number).errors:
+                links.append((f"q{number}", error))
         for error in self.typed_name.errors:
             links.append(("typed_name", error))
         return links
 
 
 def _question_needed(form: FlaskForm, field: TextAreaField) -> None:
-    key = field.name.removeprefix("question-")
-    if form[f"answer-{key}"].data == Answer.QUESTION.value and not (field.data or "").strip():
+    number = field.name.removeprefix("q")
+    if form[f"a{number}"].data == Answer.QUESTION.value and not (field.data or "").strip():
         raise ValidationError(_l("Please type your question, or choose “I agree”."))
 
 
@@ -65,10 +67,10 @@ def confirm_form_for(clauses) -> ConfirmFormBase:
         pass
 
     ConfirmForm.clause_keys = [clause.key for clause in clauses]
-    for number, clause in enumerate(clauses, start=1):
+    for number in range(1, len(clauses) + 1):
         setattr(
             ConfirmForm,
-            f"answer-{clause.key}",
+            f"a{number}",
             StringField(  # rendered as two radio buttons: "I agree", "I have a question"
                 validators=[
                     AnyOf(
@@ -83,7 +85,7 @@ def confirm_form_for(clauses) -> ConfirmFormBase:
         )
         setattr(
             ConfirmForm,
-            f"question-{clause.key}",
+            f"q{number}",
             TextAreaField(
                 _l("Your question"),
                 validators=[

@@ -53,12 +53,12 @@ def answers(app, page: str, *, name: str = "Sarah Example", questions=None) -> d
     with app.app_context():
         keys = parent_keys()
     data = {"csrf_token": csrf_token(page), "typed_name": name}
-    for key in keys:
+    for number, key in enumerate(keys, start=1):
         if key in questions:
-            data[f"answer-{key}"] = "question"
-            data[f"question-{key}"] = questions[key]
+            data[f"a{number}"] = "question"
+            data[f"q{number}"] = questions[key]
         else:
-            data[f"answer-{key}"] = "agree"
+            data[f"a{number}"] = "agree"
     return data
 
 
