@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from parentlink.agreements.models import AgreementVersion, Audience, VersionStatus
 from parentlink.campaigns.models import (
@@ -129,9 +130,19 @@ def launch_campaign(
 
 
 def find_invitation(token: str, *, for_update: bool = False) -> Invitation | None:
-    query = select(Invitation).where(Invitation.token_hash == hash_token(token))
+    query = (
+        select(Invitation)
+        .where(Invitation.token_hash == hash_token(token))
+        .options(
+            joinedload(Invitation.contact),
+            joinedload(Invitation.campaign).joinedload(Campaign.school),
+            joinedload(Invitation.campaign).joinedload(Campaign.version),
+            selectinload(Invitation.pupils),
+        )
+    )
     if for_update:
-        query = query.with_for_update()  # PostgreSQL: a second submit waits for the first
+        # PostgreSQL: a second submit waits for the first (only the invitation row is locked)
+        query = query.with_for_update(of=Invitation)
     return db.session.scalar(query)
 
 

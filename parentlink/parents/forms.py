@@ -3,6 +3,8 @@ made per version (one answer and one optional question per clause)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
@@ -27,10 +29,10 @@ class ConfirmFormBase(FlaskForm):
     clause_keys: list[str] = []
 
     def answer_field(self, number: int) -> StringField:
-        return self[f"a{number}"]
+        return self._fields.get(f"a{number}", _UNANSWERED)
 
     def question_field(self, number: int) -> TextAreaField:
-        return self[f"q{number}"]
+        return self._fields.get(f"q{number}", _UNANSWERED)
 
     def answers(self) -> dict[str, tuple[Answer, str | None]]:
         """Clause key -> (answer, question text or None), after validation."""
@@ -54,20 +56,39 @@ class ConfirmFormBase(FlaskForm):
         return links
 
 
+class _Unanswered:
+    """Stands for a clause's fields on a page shown before anything was posted."""
+
+    data = None
+    errors: tuple = ()
+
+
+_UNANSWERED = _Unanswered()
+
+
 def _question_needed(form: FlaskForm, field: TextAreaField) -> None:
     number = field.name.removeprefix("q")
     if form[f"a{number}"].data == Answer.QUESTION.value and not (field.data or "").strip():
         raise ValidationError(_l("Please type your question, or choose “I agree”."))
 
 
-def confirm_form_for(clauses) -> ConfirmFormBase:
-    """A form with an answer and a question box for each clause, numbered as on the page."""
+def confirm_form_for(clauses, *, posted: bool = True) -> ConfirmFormBase:
+    """A form with an answer and a question box for each clause, numbered as on the page.
+    Before anything is posted, only the name and CSRF fields are needed: the clause list
+    of a fresh page is rendered once and kept (parentlink/parents/pages.py)."""
+    form = _confirm_form_class(len(clauses) if posted else 0)()
+    form.clause_keys = [clause.key for clause in clauses]
+    return form
+
+
+@lru_cache(maxsize=32)
+def _confirm_form_class(count: int) -> type[ConfirmFormBase]:
+    """The form class for `count` points, made once per process (fields depend on the count)."""
 
     class ConfirmForm(ConfirmFormBase):
         pass
 
-    ConfirmForm.clause_keys = [clause.key for clause in clauses]
-    for number in range(1, len(clauses) + 1):
+    for number in range(1, count + 1):
         setattr(
             ConfirmForm,
             f"a{number}",
@@ -97,7 +118,7 @@ def confirm_form_for(clauses) -> ConfirmFormBase:
                 ],
             ),
         )
-    return ConfirmForm()
+    return ConfirmForm
 
 
 class WithdrawForm(FlaskForm):

@@ -3,20 +3,23 @@ confirmation) and the read-only receipt. Routes decide which; these build the co
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import render_template, request
+from flask_babel import get_locale
+from markupsafe import Markup
 
 from parentlink.agreements.diff import diff_versions
 from parentlink.agreements.models import Audience
+from parentlink.agreements.queries import clauses_for
 from parentlink.campaigns.models import Confirmation, Invitation
 from parentlink.parents.forms import ConfirmFormBase, LanguageForm, confirm_form_for
 
 
 def _clauses(invitation: Invitation):
-    return invitation.campaign.version.clauses_for(Audience.PARENTS_CARERS)
+    return clauses_for(invitation.campaign.version, Audience.PARENTS_CARERS)
 
 
 def confirm_form(invitation: Invitation) -> ConfirmFormBase:
-    return confirm_form_for(_clauses(invitation))
+    return confirm_form_for(_clauses(invitation), posted=request.method == "POST")
 
 
 def _common(invitation: Invitation) -> dict:
@@ -26,6 +29,28 @@ def _common(invitation: Invitation) -> dict:
         "version": invitation.campaign.version,
         "language_form": LanguageForm(formdata=None),
     }
+
+
+_CLAUSES_HTML: dict[tuple, Markup] = {}
+
+
+def _clauses_html(invitation: Invitation, clauses, form: ConfirmFormBase, changed: dict) -> Markup:
+    """The clause list. A fresh form on a frozen version renders the same for everyone who
+    reads it in the same language, so it is rendered once per process and kept."""
+    version = invitation.campaign.version
+    fresh = request.method == "GET" and not form.errors and version.sha256
+    key = (version.id, version.sha256, str(get_locale()), tuple(sorted(changed.items())))
+    if fresh and key in _CLAUSES_HTML:
+        return _CLAUSES_HTML[key]
+    # The template escapes every value it puts in; Markup only stops a second escaping.
+    html = Markup(  # noqa: S704
+        render_template("parents/_clauses.html", clauses=clauses, form=form, changed=changed)
+    )
+    if fresh:
+        if len(_CLAUSES_HTML) > 256:
+            _CLAUSES_HTML.clear()
+        _CLAUSES_HTML[key] = html
+    return html
 
 
 def agreement(
@@ -39,9 +64,10 @@ def agreement(
     changes = None
     if earlier is not None:
         changes = diff_versions(earlier.version, invitation.campaign.version)
+    changed = {change.key: change.kind.value for change in changes or []}
     return render_template(
         "parents/agreement.html",
-        clauses=clauses,
+        clauses_html=_clauses_html(invitation, clauses, form, changed),
         form=form,
         withdrawn=withdrawn,
         earlier=earlier,

@@ -16,6 +16,7 @@ from parentlink.campaigns.confirmations import (
     withdraw,
 )
 from parentlink.campaigns.links import send_new_links
+from parentlink.campaigns.models import InvitationStatus
 from parentlink.campaigns.services import AlreadyConfirmed, confirm, find_invitation
 from parentlink.core.clock import now
 from parentlink.core.i18n import supported, use_language
@@ -73,10 +74,13 @@ def agreement(token: str):
         return redirect(url_for("parents.agreement", token=token), code=303)
     if request.method == "GET":
         invitation.mark_opened(now())
+    withdrawn = None
+    if invitation.status is InvitationStatus.WITHDRAWN:
+        withdrawn = last_withdrawn(invitation)
     return pages.agreement(
         invitation,
         form,
-        withdrawn=last_withdrawn(invitation),
+        withdrawn=withdrawn,
         earlier=earlier_confirmation(invitation),
     )
 
