@@ -1,6 +1,12 @@
 """Every model, imported once so metadata is complete (for Alembic and create_all)."""
 
-from parentlink.agreements.models import Agreement, AgreementVersion, Audience, Clause
+from parentlink.agreements.models import (
+    Agreement,
+    AgreementVersion,
+    Audience,
+    Clause,
+    ClauseTranslation,
+)
 from parentlink.campaigns.models import (
     Campaign,
     ClauseResponse,
@@ -22,6 +28,7 @@ __all__ = [
     "Campaign",
     "Clause",
     "ClauseResponse",
+    "ClauseTranslation",
     "Closure",
     "Concern",
     "Confirmation",

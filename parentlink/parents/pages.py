@@ -10,6 +10,7 @@ from markupsafe import Markup
 from parentlink.agreements.diff import diff_versions
 from parentlink.agreements.models import Audience
 from parentlink.agreements.queries import clauses_for
+from parentlink.agreements.translations import translation_stamp, translations_for
 from parentlink.campaigns.models import Confirmation, Invitation
 from parentlink.parents.forms import ConfirmFormBase, LanguageForm, confirm_form_for
 
@@ -38,13 +39,27 @@ def _clauses_html(invitation: Invitation, clauses, form: ConfirmFormBase, change
     """The clause list. A fresh form on a frozen version renders the same for everyone who
     reads it in the same language, so it is rendered once per process and kept."""
     version = invitation.campaign.version
+    language = str(get_locale())
+    translated = translations_for(version.id, language)
     fresh = request.method == "GET" and not form.errors and version.sha256
-    key = (version.id, version.sha256, str(get_locale()), tuple(sorted(changed.items())))
+    key = (
+        version.id,
+        version.sha256,
+        language,
+        translation_stamp(translated),
+        tuple(sorted(changed.items())),
+    )
     if fresh and key in _CLAUSES_HTML:
         return _CLAUSES_HTML[key]
     # The template escapes every value it puts in; Markup only stops a second escaping.
     html = Markup(  # noqa: S704
-        render_template("parents/_clauses.html", clauses=clauses, form=form, changed=changed)
+        render_template(
+            "parents/_clauses.html",
+            clauses=clauses,
+            form=form,
+            changed=changed,
+            translated=translated,
+        )
     )
     if fresh:
         if len(_CLAUSES_HTML) > 256:

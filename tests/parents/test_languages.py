@@ -36,7 +36,7 @@ def test_switching_to_polish_sticks_to_the_contact_and_is_recorded(app, client):
     assert '<html lang="pl" dir="ltr">' in polish
     assert "Nasze porozumienie o mediach społecznościowych" in polish
     assert "Amelia i Oscar" in polish  # the children listed the Polish way
-    assert "Wiążąca jest angielska treść porozumienia" in polish  # the English wording binds
+    assert "Wiążąca jest angielska treść każdego punktu" in polish  # the English wording binds
     assert "Zgadzam się" in polish and "Mam pytanie" in polish
     with app.app_context():
         assert db.session.scalar(select(Contact).where(Contact.mis_id == "C1")).language == "pl"
