@@ -134,3 +134,31 @@ def questions_to_follow_up(
         .offset((page - 1) * per_page)
     )
     return [FollowUp(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    confirmation_id: int
+    reference: str
+    contact_id: int
+    withdrawn_at: object
+    reason: str
+
+
+def withdrawals(campaign_id: int, *, page: int = 1, per_page: int = 50) -> list[Withdrawal]:
+    """Confirmations the parents took back, with their reasons, newest first: for the office."""
+    rows = db.session.execute(
+        select(
+            Confirmation.id,
+            Confirmation.reference,
+            Confirmation.contact_id,
+            Confirmation.withdrawn_at,
+            Confirmation.withdrawal_reason,
+        )
+        .join(Invitation, Invitation.id == Confirmation.invitation_id)
+        .where(Invitation.campaign_id == campaign_id, Confirmation.withdrawn_at.is_not(None))
+        .order_by(Confirmation.withdrawn_at.desc(), Confirmation.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return [Withdrawal(*row) for row in rows]

@@ -7,7 +7,12 @@ from sqlalchemy import select
 from parentlink.agreements.models import Audience
 from parentlink.campaigns.confirmations import withdraw
 from parentlink.campaigns.models import Answer, CompletionRule, Invitation
-from parentlink.campaigns.queries import Coverage, pupil_coverage, questions_to_follow_up
+from parentlink.campaigns.queries import (
+    Coverage,
+    pupil_coverage,
+    questions_to_follow_up,
+    withdrawals,
+)
 from parentlink.campaigns.services import confirm
 from parentlink.db import db
 from parentlink.directory.models import Contact
@@ -55,6 +60,8 @@ def test_a_withdrawal_uncovers_the_children(ctx):
     confirmation = _confirm("C1")
     withdraw(confirmation.invitation, reason="Changed my mind")
     assert pupil_coverage(campaign.id) == Coverage(4, 0)
+    (shown,) = withdrawals(campaign.id)
+    assert (shown.reference, shown.reason) == (confirmation.reference, "Changed my mind")
 
 
 def test_confirmations_with_questions_land_on_the_follow_up_list(ctx):

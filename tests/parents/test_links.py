@@ -43,6 +43,9 @@ def test_unknown_expired_and_revoked_links_get_the_same_page(app, client, clock)
     assert _without_csrf(revoked.get_data()) == _without_csrf(unknown.get_data())
     page = expired.get_data(as_text=True)
     assert "This link is not working" in page and "Send me a new link" in page
+    assert 'href="?lang=pl"' in page and 'href="?lang=ur"' in page
+    polish = client.get(f"/a/{token}?lang=pl")
+    assert polish.status_code == 404 and "Ten link nie działa" in polish.get_data(as_text=True)
     assert expired.headers["Cache-Control"] == "no-store"
     assert expired.headers["Referrer-Policy"] == "no-referrer"
 
