@@ -67,9 +67,19 @@ _UNANSWERED = _Unanswered()
 
 
 def _question_needed(form: FlaskForm, field: TextAreaField) -> None:
+    """A question needs its text; text typed beside "I agree" is never silently dropped."""
     number = field.name.removeprefix("q")
-    if form[f"a{number}"].data == Answer.QUESTION.value and not (field.data or "").strip():
+    answer, text = form[f"a{number}"].data, (field.data or "").strip()
+    if answer == Answer.QUESTION.value and not text:
         raise ValidationError(_l("Please type your question, or choose “I agree”."))
+    if answer == Answer.AGREE.value and text:
+        raise ValidationError(
+            _l(
+                "You wrote a question for point %(n)s: choose “I have a question” to send it, "
+                "or empty the box.",
+                n=number,
+            )
+        )
 
 
 def confirm_form_for(clauses, *, posted: bool = True) -> ConfirmFormBase:

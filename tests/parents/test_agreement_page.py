@@ -116,6 +116,20 @@ def test_missing_answers_and_an_empty_question_are_explained_and_change_nothing(
         assert db.session.scalar(select(func.count(Confirmation.id))) == 0
 
 
+def test_a_question_typed_beside_i_agree_is_never_dropped(app, client):
+    token, _ = separated_parents(app)
+    page = client.get(f"/a/{token}").get_data(as_text=True)
+    data = answers(app, page)
+    data["q4"] = "Is a private Facebook group covered?"
+    response = client.post(f"/a/{token}", data=data)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert 'href="#q4"' in body and "You wrote a question for point 4" in body
+    assert "Is a private Facebook group covered?" in body  # kept in the box
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Confirmation.id))) == 0
+
+
 def test_a_double_submit_records_one_confirmation_and_one_receipt(app, client):
     token, _ = separated_parents(app)
     page = client.get(f"/a/{token}").get_data(as_text=True)
