@@ -46,9 +46,19 @@ class ConfirmFormBase(FlaskForm):
     def error_links(self) -> list[tuple[str, str]]:
         """(anchor, message) for the error summary, in page order; each links to its field."""
         links = []
-        for number in range(1, len(self.clause_keys) + 1):
-            for error in self.answer_field(number).errors:
-                links.append((f"a{number}-agree", error))
+        points = range(1, len(self.clause_keys) + 1)
+        unanswered = [n for n in points if self.answer_field(n).errors]
+        if len(unanswered) > 3:  # one line, not a wall of the same message
+            message = _l(
+                "Please choose “I agree” or “I have a question” for each point: "
+                "%(count)s points are not answered yet.",
+                count=len(unanswered),
+            )
+            links.append((f"a{unanswered[0]}-agree", str(message)))
+            unanswered = []
+        for number in points:
+            if number in unanswered:
+                links.extend((f"a{number}-agree", e) for e in self.answer_field(number).errors)
             for error in self.question_field(number).errors:
                 links.append((f"q{number}", error))
         for error in self.typed_name.errors:

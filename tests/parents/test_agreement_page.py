@@ -116,6 +116,21 @@ def test_missing_answers_and_an_empty_question_are_explained_and_change_nothing(
         assert db.session.scalar(select(func.count(Confirmation.id))) == 0
 
 
+def test_many_unanswered_points_are_summarised_in_one_line(app, client):
+    token, _ = separated_parents(app)
+    page = client.get(f"/a/{token}").get_data(as_text=True)
+    data = answers(app, page)
+    for n in (2, 5, 6, 9):
+        del data[f"a{n}"]
+    body = client.post(f"/a/{token}", data=data).get_data(as_text=True)
+    summary = body.split('class="error-summary"')[1].split("</div>")[0]
+    assert "4 points are not answered yet" in summary and 'href="#a2-agree"' in summary
+    assert "for point 5." not in summary
+    assert 'id="a9-error"' in body  # each point still says so beside its answers
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Confirmation.id))) == 0
+
+
 def test_a_question_typed_beside_i_agree_is_never_dropped(app, client):
     token, _ = separated_parents(app)
     page = client.get(f"/a/{token}").get_data(as_text=True)
