@@ -57,6 +57,7 @@ def test_confirming_records_the_evidence_sends_a_receipt_and_shows_it(app, clien
     receipt = client.get(f"/a/{token}").get_data(as_text=True)
     assert "Thank you, your answers are recorded" in receipt
     assert "You agreed" in receipt and "Withdraw my confirmation" in receipt
+    assert f'href="/a/{token}/concern"' in receipt  # one tap from every parent page
     with app.app_context():
         confirmation = db.session.scalar(select(Confirmation))
         assert confirmation.typed_name == "Sarah Example"
