@@ -351,6 +351,27 @@ def jobs_command() -> None:
     run_forever()
 
 
+@agreement_group.command(
+    "translate",
+    help="Load a school's translation of a version's parent clauses (a TOML file with "
+    "[translation] agreement, label, language and [[clauses]] key, summary, body). Loading "
+    "again replaces that language. The English wording stays binding.",
+)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@school_option
+@with_appcontext
+def agreement_translate(path, school_slug) -> None:
+    from parentlink.agreements.translations import TranslationFileError, load_translation
+
+    with transaction():
+        school = _school(school_slug)
+        try:
+            version, count = load_translation(school.id, Path(path), actor="cli")
+        except TranslationFileError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"Version {version.label}: {count} clauses translated.")
+
+
 def register_commands(app: Flask) -> None:
     from parentlink.dev.demo import demo_command
 

@@ -74,6 +74,9 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+        # Per-IP limits on "send me a new link" (Flask-Limiter): memory:// counts per process.
+        "RATELIMIT_STORAGE_URI": env("PARENTLINK_RATELIMIT_STORAGE", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": False,
     }
 
 

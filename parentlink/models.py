@@ -1,6 +1,12 @@
 """Every model, imported once so metadata is complete (for Alembic and create_all)."""
 
-from parentlink.agreements.models import Agreement, AgreementVersion, Audience, Clause
+from parentlink.agreements.models import (
+    Agreement,
+    AgreementVersion,
+    Audience,
+    Clause,
+    ClauseTranslation,
+)
 from parentlink.campaigns.invitation_links import InvitationLink
 from parentlink.campaigns.models import (
     Campaign,
@@ -26,6 +32,7 @@ __all__ = [
     "Campaign",
     "Clause",
     "ClauseResponse",
+    "ClauseTranslation",
     "Closure",
     "Concern",
     "ConcernAlert",

@@ -27,6 +27,8 @@ SHIPPED = [
     "parentlink/static/parentlink.css",
     "parentlink/agreements/seed/coates_lane_social_media.toml",
     "jobs/scheduler.py",
+    "parentlink/translations/pl/LC_MESSAGES/messages.mo",
+    "parentlink/translations/ur/LC_MESSAGES/messages.mo",
 ]
 
 

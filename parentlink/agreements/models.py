@@ -144,3 +144,21 @@ class Clause(db.Model):
             "body": self.body,
             "audiences": sorted(a.value for a in self.audiences),
         }
+
+
+class ClauseTranslation(db.Model):
+    """A school's translation of one clause for parents. Not part of the version's hash: the
+    English wording is the binding one, and a translation can be added after publishing."""
+
+    __tablename__ = "clause_translation"
+    __table_args__ = (UniqueConstraint("clause_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    clause_id: Mapped[int] = mapped_column(ForeignKey("clause.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(10))
+    summary: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    clause: Mapped[Clause] = relationship()

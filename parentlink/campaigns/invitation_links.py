@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from parentlink.core.clock import now
@@ -48,4 +48,14 @@ def invitation_id_for(token: str) -> int | None:
         select(InvitationLink.invitation_id).where(
             InvitationLink.token_hash == hash_token(token), InvitationLink.revoked_at.is_(None)
         )
+    )
+
+
+def revoke_extra_links(invitation_id: int) -> None:
+    """When a parent asks for a new link, every earlier link of the invitation stops working."""
+    db.session.execute(
+        update(InvitationLink)
+        .where(InvitationLink.invitation_id == invitation_id, InvitationLink.revoked_at.is_(None))
+        .values(revoked_at=now())
+        .execution_options(synchronize_session=False)
     )

@@ -151,6 +151,9 @@ class Invitation(db.Model):
         self._move(InvitationStatus.CONFIRMED)
         self.confirmed_at = at
 
+    def mark_withdrawn(self) -> None:
+        self._move(InvitationStatus.WITHDRAWN)
+
     def revoke(self, at: datetime) -> None:
         self._move(InvitationStatus.REVOKED)
         self.revoked_at = at
@@ -215,12 +218,24 @@ class Confirmation(db.Model):
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)
 
     invitation: Mapped[Invitation] = relationship()
+    version = relationship("AgreementVersion")
     pupils: Mapped[list[Pupil]] = relationship(
         secondary=confirmation_pupil, order_by="Pupil.first_name"
     )
     responses: Mapped[list[ClauseResponse]] = relationship(
         back_populates="confirmation", cascade="all, delete-orphan"
     )
+
+    @property
+    def has_questions(self) -> bool:
+        """A confirmation with a question on any clause goes to the office's follow-up list."""
+        return any(response.answer is Answer.QUESTION for response in self.responses)
+
+    def withdraw(self, at: datetime, reason: str) -> None:
+        if self.withdrawn_at is not None:
+            raise ValueError("this confirmation is already withdrawn")
+        self.withdrawn_at = at
+        self.withdrawal_reason = reason
 
 
 class ClauseResponse(db.Model):

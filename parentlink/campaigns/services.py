@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from parentlink.agreements.models import AgreementVersion, Audience, VersionStatus
 from parentlink.campaigns.invitation_links import invitation_id_for
@@ -146,16 +147,29 @@ def launch_campaign(
 
 def find_invitation(token: str, *, for_update: bool = False) -> Invitation | None:
     """The invitation a link belongs to: its first link, or any later one (reminders...)."""
-    query = select(Invitation).where(Invitation.token_hash == hash_token(token))
-    if for_update:
-        query = query.with_for_update()  # PostgreSQL: a second submit waits for the first
-    invitation = db.session.scalar(query)
+    invitation = _load_invitation(Invitation.token_hash == hash_token(token), for_update)
     if invitation is None:
         invitation_id = invitation_id_for(token)
         if invitation_id is not None:
-            query = select(Invitation).where(Invitation.id == invitation_id)
-            invitation = db.session.scalar(query.with_for_update() if for_update else query)
+            invitation = _load_invitation(Invitation.id == invitation_id, for_update)
     return invitation
+
+
+def _load_invitation(condition, for_update: bool) -> Invitation | None:
+    query = (
+        select(Invitation)
+        .where(condition)
+        .options(
+            joinedload(Invitation.contact),
+            joinedload(Invitation.campaign).joinedload(Campaign.school),
+            joinedload(Invitation.campaign).joinedload(Campaign.version),
+            selectinload(Invitation.pupils),
+        )
+    )
+    if for_update:
+        # PostgreSQL: a second submit waits for the first (only the invitation row is locked)
+        query = query.with_for_update(of=Invitation)
+    return db.session.scalar(query)
 
 
 class AlreadyConfirmed(Exception):
@@ -170,8 +184,14 @@ def confirm(
     ip_address: str | None,
     user_agent: str | None,
     language: str = "en",
+    answers: dict[str, tuple[Answer, str | None]] | None = None,
 ) -> Confirmation:
-    """Record the parent's confirmation of the campaign's version for their children."""
+    """Record the parent's confirmation of the campaign's version for their children.
+
+    `answers` maps each parent clause's key to "agree" or "question" (with the question's
+    text); a clause left out counts as agreed. A confirmation with questions is still a
+    confirmation: the questions go to the office's follow-up list."""
+    answers = answers or {}
     existing = latest_confirmation(invitation)
     if existing is not None and existing.withdrawn_at is None:
         raise AlreadyConfirmed(existing)
@@ -192,7 +212,11 @@ def confirm(
         channel=ConfirmationChannel.LINK,
         pupils=list(invitation.pupils),
         responses=[
-            ClauseResponse(clause_id=clause.id, answer=Answer.AGREE)
+            ClauseResponse(
+                clause_id=clause.id,
+                answer=answers.get(clause.key, (Answer.AGREE, None))[0],
+                question=answers.get(clause.key, (Answer.AGREE, None))[1],
+            )
             for clause in version.clauses_for(Audience.PARENTS_CARERS)
         ],
     )
@@ -209,6 +233,7 @@ def confirm(
         actor=f"contact:{invitation.contact_id}",
         school_id=invitation.school_id,
         subject=f"confirmation:{confirmation.id}",
+        questions=sum(1 for r in confirmation.responses if r.answer is Answer.QUESTION),
     )
     return confirmation
 

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
+import contextlib
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask_limiter import RateLimitExceeded
 
-from parentlink.agreements.models import Audience
-from parentlink.campaigns.services import (
-    AlreadyConfirmed,
-    confirm,
-    find_invitation,
-    latest_confirmation,
+from parentlink.campaigns.confirmations import (
+    NothingToWithdraw,
+    earlier_confirmation,
+    last_withdrawn,
+    send_receipt,
+    standing_confirmation,
+    withdraw,
 )
+from parentlink.campaigns.links import send_new_links
+from parentlink.campaigns.models import InvitationStatus
+from parentlink.campaigns.services import AlreadyConfirmed, confirm, find_invitation
 from parentlink.core.clock import now
+from parentlink.core.i18n import supported, use_language
 from parentlink.core.security import mark_token_page
 from parentlink.core.tokens import looks_like_token
-from parentlink.parents.forms import ConfirmForm
+from parentlink.parents import pages
+from parentlink.parents.forms import LanguageForm, NewLinkForm, WithdrawForm
+from parentlink.parents.limits import NEW_LINK_PER_IP, limiter, too_many
 
 blueprint = Blueprint("parents", __name__)
+blueprint.register_error_handler(RateLimitExceeded, too_many)
 
 
 def _usable_invitation(token: str, *, for_update: bool = False):
@@ -28,12 +37,14 @@ def _usable_invitation(token: str, *, for_update: bool = False):
     grace = current_app.config["LINK_GRACE_DAYS"]
     if invitation is None or not invitation.usable_at(now(), grace):
         return None
+    use_language(invitation.contact.language)
+    g.parent_token = token
     return invitation
 
 
 def _link_not_working():
     """Unknown, expired and revoked links all get this one page: it tells nothing apart."""
-    return render_template("parents/link_not_working.html"), 404
+    return render_template("parents/link_not_working.html", form=NewLinkForm()), 404
 
 
 @blueprint.route("/a/<token>", methods=["GET", "POST"])
@@ -42,30 +53,83 @@ def agreement(token: str):
     invitation = _usable_invitation(token, for_update=request.method == "POST")
     if invitation is None:
         return _link_not_working()
-    confirmation = latest_confirmation(invitation)
-    if confirmation is not None and confirmation.withdrawn_at is None:
-        return render_template(
-            "parents/receipt.html", invitation=invitation, confirmation=confirmation
-        )
-    form = ConfirmForm()
+    confirmation = standing_confirmation(invitation)
+    if confirmation is not None:
+        return pages.receipt(invitation, confirmation, WithdrawForm(formdata=None))
+    form = pages.confirm_form(invitation)
     if form.validate_on_submit():
-        with suppress(AlreadyConfirmed):  # a double submit: show the receipt of the first
-            confirm(
+        try:
+            confirmation = confirm(
                 invitation,
                 typed_name=" ".join(form.typed_name.data.split()),
                 ip_address=request.remote_addr,
                 user_agent=request.user_agent.string,
+                language=g.page_lang,
+                answers=form.answers(),
             )
+        except AlreadyConfirmed:  # a double submit: show the receipt of the first
+            pass
+        else:
+            send_receipt(invitation, confirmation, token=token)
         return redirect(url_for("parents.agreement", token=token), code=303)
     if request.method == "GET":
         invitation.mark_opened(now())
-    version = invitation.campaign.version
+    withdrawn = None
+    if invitation.status is InvitationStatus.WITHDRAWN:
+        withdrawn = last_withdrawn(invitation)
+    return pages.agreement(
+        invitation,
+        form,
+        withdrawn=withdrawn,
+        earlier=earlier_confirmation(invitation),
+    )
+
+
+@blueprint.post("/a/<token>/withdraw")
+def withdraw_confirmation(token: str):
+    mark_token_page()
+    invitation = _usable_invitation(token, for_update=True)
+    if invitation is None:
+        return _link_not_working()
+    confirmation = standing_confirmation(invitation)
+    if confirmation is None:
+        return redirect(url_for("parents.agreement", token=token), code=303)
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        return pages.receipt(invitation, confirmation, form)
+    with contextlib.suppress(NothingToWithdraw):
+        withdraw(invitation, reason=form.reason.data.strip())
+    return redirect(url_for("parents.agreement", token=token), code=303)
+
+
+@blueprint.post("/a/<token>/language")
+def choose_language(token: str):
+    mark_token_page()
+    invitation = _usable_invitation(token)
+    if invitation is None:
+        return _link_not_working()
+    code = supported(request.form.get("lang"))
+    if LanguageForm().validate_on_submit() and code:
+        invitation.contact.language = code  # the choice sticks to the contact
+    return redirect(url_for("parents.agreement", token=token), code=303)
+
+
+@blueprint.route("/link/new", methods=["GET", "POST"])
+@limiter.limit(NEW_LINK_PER_IP, methods=["POST"])
+def new_link():
+    form = NewLinkForm()
+    if form.validate_on_submit():
+        send_new_links(form.address.data, ip_address=request.remote_addr)
+        return render_template("parents/new_link_sent.html")  # the same, matched or not
     status = 422 if form.errors else 200
-    return render_template(
-        "parents/agreement.html",
-        invitation=invitation,
-        school=invitation.campaign.school,
-        version=version,
-        clauses=version.clauses_for(Audience.PARENTS_CARERS),
-        form=form,
-    ), status
+    return render_template("parents/new_link.html", form=form), status
+
+
+@blueprint.get("/accessibility")
+def accessibility():
+    return render_template("parents/accessibility.html")
+
+
+@blueprint.get("/privacy")
+def privacy():
+    return render_template("parents/privacy.html")

@@ -1,114 +1,221 @@
-"""The parent page reached by a personal link."""
+"""The parent page reached by a personal link: clause by clause, the receipt, withdrawing."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from parentlink.campaigns.models import Confirmation, Invitation, InvitationStatus
+from parentlink.campaigns.models import (
+    Answer,
+    Confirmation,
+    Invitation,
+    InvitationStatus,
+)
 from parentlink.db import db
-from parentlink.messaging.models import Message
-from tests.builders import csrf_token, family_row, launched
+from parentlink.directory.models import Contact
+from parentlink.messaging.models import Message, MessageKind
+from tests.builders import csrf_token
+from tests.parents.family import answers, parent_keys, separated_parents
 
 
-def _token_for(contact_mis_id: str) -> str:
-    from parentlink.directory.models import Contact
-
-    return db.session.scalar(
-        select(Message.link_token)
-        .join(Contact, Contact.id == Message.contact_id)
-        .where(Contact.mis_id == contact_mis_id)
-    )
-
-
-def _setup(app):
-    with app.app_context():
-        launched(
-            [
-                family_row("P1", "C1", pupil_first_name="Amelia"),
-                family_row("P2", "C1", pupil_first_name="Oscar"),
-                family_row("P1", "C2", pupil_first_name="Amelia", relationship="Father"),
-            ]
-        )
-        return _token_for("C1"), _token_for("C2")
-
-
-def test_page_shows_school_children_and_only_parent_clauses(app, client):
-    token, _ = _setup(app)
+def test_page_shows_school_children_and_each_parent_clause_with_a_choice(app, client):
+    token, _ = separated_parents(app)
     response = client.get(f"/a/{token}")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "Coates Lane Primary School" in page
-    assert "Amelia" in page and "Oscar" in page
+    assert "Amelia and Oscar" in page
     assert "Please follow the law online" in page  # a parents-carers clause summary
     assert "Staff should not accept friend requests" not in page  # a staff-only clause
     assert "<details>" in page
+    with app.app_context():
+        keys = parent_keys()
+    for n in range(1, len(keys) + 1):
+        assert f'name="a{n}" value="agree"' in page
+        assert f'name="a{n}" value="question"' in page
+        assert f'name="q{n}"' in page
+    assert "voluntary" in page and "nothing at school depends on your answer" in page
+    assert f'href="/a/{token}/concern"' in page and "Report a concern" in page
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert response.headers["Cache-Control"] == "no-store"
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "<script" not in page
     with app.app_context():
         invitation = db.session.scalar(select(Invitation).where(Invitation.opened_at.is_not(None)))
         assert invitation.status is InvitationStatus.OPENED
 
 
-def test_confirming_records_the_evidence_and_shows_a_reference(app, client):
-    token, _ = _setup(app)
+def test_confirming_records_the_evidence_sends_a_receipt_and_shows_it(app, client):
+    token, _ = separated_parents(app)
     page = client.get(f"/a/{token}").get_data(as_text=True)
     response = client.post(
         f"/a/{token}",
-        data={"csrf_token": csrf_token(page), "typed_name": "  Sarah   Example "},
+        data=answers(app, page, name="  Sarah   Example "),
         headers={"User-Agent": "OldPhone/1.0"},
         environ_base={"REMOTE_ADDR": "192.0.2.10"},
     )
     assert response.status_code == 303
     receipt = client.get(f"/a/{token}").get_data(as_text=True)
-    assert "Thank you, you have confirmed" in receipt
+    assert "Thank you, your answers are recorded" in receipt
+    assert "You agreed" in receipt and "Withdraw my confirmation" in receipt
+    assert f'href="/a/{token}/concern"' in receipt  # one tap from every parent page
     with app.app_context():
         confirmation = db.session.scalar(select(Confirmation))
         assert confirmation.typed_name == "Sarah Example"
         assert confirmation.ip_address == "192.0.2.10"
         assert confirmation.user_agent == "OldPhone/1.0"
+        assert confirmation.language == "en"
         assert confirmation.version_sha256 == confirmation.invitation.campaign.version.sha256
-        assert len(confirmation.version_sha256) == 64
         assert sorted(p.first_name for p in confirmation.pupils) == ["Amelia", "Oscar"]
+        assert {r.answer for r in confirmation.responses} == {Answer.AGREE}
+        assert not confirmation.has_questions
         assert confirmation.reference in receipt
+        assert "Sarah Example" in receipt and "Amelia and Oscar" in receipt
+        receipt_message = db.session.scalar(
+            select(Message).where(Message.kind == MessageKind.RECEIPT)
+        )
+        assert receipt_message.contact_id == confirmation.contact_id
+        assert confirmation.reference in receipt_message.body
+        assert receipt_message.link_token == token  # the same link, put in when sent
 
 
-def test_a_double_submit_records_one_confirmation(app, client):
-    token, _ = _setup(app)
+def test_a_question_on_one_clause_is_recorded_and_the_rest_still_counts(app, client):
+    token, _ = separated_parents(app)
     page = client.get(f"/a/{token}").get_data(as_text=True)
-    form = {"csrf_token": csrf_token(page), "typed_name": "Sarah Example"}
-    assert client.post(f"/a/{token}", data=form).status_code == 303
-    assert client.post(f"/a/{token}", data=form).status_code in (200, 303)
     with app.app_context():
-        assert db.session.scalar(select(func.count(Confirmation.id))) == 1
+        key = parent_keys()[2]
+    data = answers(app, page, questions={key: "Can I share photos of the school play?"})
+    assert client.post(f"/a/{token}", data=data).status_code == 303
+    receipt = client.get(f"/a/{token}").get_data(as_text=True)
+    assert "Can I share photos of the school play?" in receipt
+    assert "The school office will reply" in receipt
+    with app.app_context():
+        confirmation = db.session.scalar(select(Confirmation))
+        assert confirmation.has_questions
+        asked = [r for r in confirmation.responses if r.answer is Answer.QUESTION]
+        assert len(asked) == 1 and asked[0].question == "Can I share photos of the school play?"
+        assert confirmation.invitation.status is InvitationStatus.CONFIRMED
 
 
-def test_missing_name_is_explained_and_changes_nothing(app, client):
-    token, _ = _setup(app)
+def test_missing_answers_and_an_empty_question_are_explained_and_change_nothing(app, client):
+    token, _ = separated_parents(app)
     page = client.get(f"/a/{token}").get_data(as_text=True)
-    response = client.post(f"/a/{token}", data={"csrf_token": csrf_token(page), "typed_name": ""})
+    with app.app_context():
+        keys = parent_keys()
+    data = answers(app, page, questions={keys[1]: "   "}, name="")
+    del data["a1"]
+    response = client.post(f"/a/{token}", data=data)
     assert response.status_code == 422
     body = response.get_data(as_text=True)
-    assert "There is a problem" in body and "Please type your name to confirm." in body
+    assert "There is a problem" in body
+    assert 'href="#a1-agree"' in body and "for point 1." in body
+    assert 'href="#q2"' in body and "Please type your question" in body
+    assert 'href="#typed_name"' in body and "Please type your name to confirm." in body
+    assert 'id="a1-agree"' in body and 'id="q2"' in body
+    # what they had answered is kept
+    assert 'name="a3" value="agree" checked' in body
     with app.app_context():
         assert db.session.scalar(select(func.count(Confirmation.id))) == 0
+
+
+def test_many_unanswered_points_are_summarised_in_one_line(app, client):
+    token, _ = separated_parents(app)
+    page = client.get(f"/a/{token}").get_data(as_text=True)
+    data = answers(app, page)
+    for n in (2, 5, 6, 9):
+        del data[f"a{n}"]
+    body = client.post(f"/a/{token}", data=data).get_data(as_text=True)
+    summary = body.split('class="error-summary"')[1].split("</div>")[0]
+    assert "4 points are not answered yet" in summary and 'href="#a2-agree"' in summary
+    assert "for point 5." not in summary
+    assert 'id="a9-error"' in body  # each point still says so beside its answers
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Confirmation.id))) == 0
+
+
+def test_a_question_typed_beside_i_agree_is_never_dropped(app, client):
+    token, _ = separated_parents(app)
+    page = client.get(f"/a/{token}").get_data(as_text=True)
+    data = answers(app, page)
+    data["q4"] = "Is a private Facebook group covered?"
+    response = client.post(f"/a/{token}", data=data)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert 'href="#q4"' in body and "You wrote a question for point 4" in body
+    assert "Is a private Facebook group covered?" in body  # kept in the box
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Confirmation.id))) == 0
+
+
+def test_a_double_submit_records_one_confirmation_and_one_receipt(app, client):
+    token, _ = separated_parents(app)
+    page = client.get(f"/a/{token}").get_data(as_text=True)
+    data = answers(app, page)
+    assert client.post(f"/a/{token}", data=data).status_code == 303
+    assert client.post(f"/a/{token}", data=data).status_code in (200, 303)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Confirmation.id))) == 1
+        receipts = select(func.count(Message.id)).where(Message.kind == MessageKind.RECEIPT)
+        assert db.session.scalar(receipts) == 1
 
 
 def test_a_post_without_csrf_token_is_refused(app, client):
-    token, _ = _setup(app)
-    response = client.post(f"/a/{token}", data={"typed_name": "Sarah Example"})
-    assert response.status_code == 400
+    token, _ = separated_parents(app)
+    page = client.get(f"/a/{token}").get_data(as_text=True)
+    data = answers(app, page)
+    del data["csrf_token"]
+    assert client.post(f"/a/{token}", data=data).status_code == 400
+    assert client.post(f"/a/{token}/withdraw", data={"reason": "x"}).status_code == 400
     with app.app_context():
         assert db.session.scalar(select(func.count(Confirmation.id))) == 0
 
 
-def test_unknown_and_expired_links_get_the_same_page(app, client, clock):
-    token, _ = _setup(app)
-    unknown = client.get("/a/AAAAAAAAAAAAAAAAAAAAAA")
-    short = client.get("/a/abc")
-    assert unknown.status_code == short.status_code == 404
-    clock.advance(days=21 + 14 + 1)  # after the close date and the grace period
-    expired = client.get(f"/a/{token}")
-    assert expired.status_code == 404
-    assert expired.get_data() == unknown.get_data()
-    assert "This link is not working" in expired.get_data(as_text=True)
-    assert expired.headers["Cache-Control"] == "no-store"
+def test_withdrawing_needs_a_reason_keeps_it_and_allows_confirming_again(app, client):
+    token, _ = separated_parents(app)
+    page = client.get(f"/a/{token}").get_data(as_text=True)
+    client.post(f"/a/{token}", data=answers(app, page))
+    receipt = client.get(f"/a/{token}").get_data(as_text=True)
+    empty = client.post(
+        f"/a/{token}/withdraw", data={"csrf_token": csrf_token(receipt), "reason": " "}
+    )
+    assert empty.status_code == 422
+    assert "Please tell the school why you are withdrawing." in empty.get_data(as_text=True)
+    assert 'href="#reason"' in empty.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Confirmation)).withdrawn_at is None
+    done = client.post(
+        f"/a/{token}/withdraw",
+        data={"csrf_token": csrf_token(receipt), "reason": "We want to talk to the head first."},
+    )
+    assert done.status_code == 303
+    again = client.get(f"/a/{token}").get_data(as_text=True)
+    assert "You withdrew your confirmation on" in again
+    assert "You do not have to." in again
+    with app.app_context():
+        confirmation = db.session.scalar(select(Confirmation))
+        assert confirmation.withdrawal_reason == "We want to talk to the head first."
+        assert confirmation.invitation.status is InvitationStatus.WITHDRAWN
+    assert client.post(f"/a/{token}", data=answers(app, again)).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Confirmation.id))) == 2
+        invitation = db.session.scalar(
+            select(Invitation).where(Invitation.confirmed_at.is_not(None))
+        )
+        assert invitation.status is InvitationStatus.CONFIRMED
+
+
+def test_separated_parents_each_have_their_own_link_and_record(app, client):
+    mother, father = separated_parents(app)
+    assert mother != father
+    father_page = client.get(f"/a/{father}").get_data(as_text=True)
+    assert "Amelia" in father_page and "Oscar" not in father_page
+    client.post(f"/a/{father}", data=answers(app, father_page, name="Tom Example"))
+    mother_page = client.get(f"/a/{mother}").get_data(as_text=True)
+    assert "Your reference is" not in mother_page  # still hers to answer
+    with app.app_context():
+        no_pr = db.session.scalar(select(Contact).where(Contact.mis_id == "C3"))
+        assert (
+            db.session.scalar(
+                select(func.count(Invitation.id)).where(Invitation.contact_id == no_pr.id)
+            )
+            == 0
+        )

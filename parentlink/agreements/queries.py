@@ -1,0 +1,33 @@
+"""Reads of agreements for pages. A published (or retired) version is frozen, so its parent
+clauses are kept in memory per process once read: the parent page does not load thirty clause
+rows for every request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from parentlink.agreements.models import AgreementVersion, Audience, VersionStatus
+
+
+@dataclass(frozen=True)
+class ClauseView:
+    id: int
+    key: str
+    summary: str
+    body: str
+
+
+_FROZEN: dict[tuple[int, str, str], tuple[ClauseView, ...]] = {}
+
+
+def clauses_for(version: AgreementVersion, audience: Audience) -> tuple[ClauseView, ...]:
+    cache_key = (version.id, version.sha256 or "", audience.value)
+    cached = _FROZEN.get(cache_key)
+    if cached is not None:
+        return cached
+    views = tuple(ClauseView(c.id, c.key, c.summary, c.body) for c in version.clauses_for(audience))
+    if version.status is not VersionStatus.DRAFT and version.sha256:
+        if len(_FROZEN) > 256:  # a long-running process sees a handful of versions
+            _FROZEN.clear()
+        _FROZEN[cache_key] = views
+    return views

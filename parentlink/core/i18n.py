@@ -1,0 +1,87 @@
+"""Interface languages (Flask-Babel): English, Polish and Urdu catalogues ship in the package.
+
+A parent page is shown in the language stored on the contact (their choice sticks); pages
+without a personal link follow `?lang=` or the browser's preference. Only the interface is
+translated here: the school's English wording of the agreement is the binding one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel.lists import format_list
+from flask import Flask, g, has_request_context, request
+from flask_babel import Babel, get_locale
+
+TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    name: str  # in the language itself, as a parent looks for it
+    direction: str  # "ltr" or "rtl"
+
+
+LANGUAGES = {
+    "en": Language("en", "English", "ltr"),
+    "pl": Language("pl", "Polski", "ltr"),
+    "ur": Language("ur", "اردو", "rtl"),
+}
+DEFAULT_LANGUAGE = "en"
+
+babel = Babel()
+
+
+def supported(code: str | None) -> str | None:
+    code = (code or "").strip().lower()
+    return code if code in LANGUAGES else None
+
+
+def use_language(code: str | None) -> str:
+    """Show this request's page in `code` (a contact's stored choice), if we have it."""
+    g.page_lang = supported(code) or DEFAULT_LANGUAGE
+    return g.page_lang
+
+
+def _select_locale() -> str:
+    if not has_request_context():  # a job or the CLI: messages are written in English
+        return DEFAULT_LANGUAGE
+    chosen = g.get("page_lang")
+    if chosen:
+        return chosen
+    asked = supported(request.args.get("lang"))
+    if asked:
+        return asked
+    return request.accept_languages.best_match(list(LANGUAGES)) or DEFAULT_LANGUAGE
+
+
+def current_language() -> Language:
+    return LANGUAGES.get(str(get_locale()), LANGUAGES[DEFAULT_LANGUAGE])
+
+
+def names_list(names) -> str:
+    """['Amelia', 'Oscar', 'Ruby'] -> 'Amelia, Oscar and Ruby' in the page's language."""
+    names = list(names)
+    if not names:
+        return ""
+    code = str(get_locale())
+    return format_list(names, locale="en_GB" if code == "en" else code)  # no Oxford comma
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/London")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
+    babel.init_app(app, locale_selector=_select_locale)
+    app.add_template_filter(names_list)
+
+    @app.context_processor
+    def _language() -> dict:
+        language = current_language()
+        return {
+            "page_lang": language.code,
+            "page_dir": language.direction,
+            "languages": LANGUAGES.values(),
+        }

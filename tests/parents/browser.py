@@ -1,0 +1,88 @@
+"""Browser steps for the parent journeys: a phone-sized Chromium page, axe-core checks, the
+page's weight and where it fetched from, and screenshots to look at."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "parents"
+AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe.min.js"  # axe-core, MPL-2.0
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa", "best-practice"]
+BUDGET = 30 * 1024
+
+
+def new_phone(browser, *, width: int = 360, javascript: bool = True):
+    """A small phone. CSP is bypassed only so that the test can inject axe-core; the
+    page itself runs no script (its CSP is checked in the HTTP tests)."""
+    context = browser.new_context(
+        viewport={"width": width, "height": 740},
+        device_scale_factor=1,
+        is_mobile=True,
+        has_touch=True,
+        java_script_enabled=javascript,
+        bypass_csp=True,
+    )
+    page = context.new_page()
+    page.loaded = []  # (url, bytes) of every response while on the page
+    page.on("requestfinished", lambda request: page.loaded.append(_size(request)))
+    return page
+
+
+def _size(request) -> tuple[str, int]:
+    response = request.response()
+    return request.url, len(response.body()) if response else 0
+
+
+def visit(page, url: str):
+    page.loaded.clear()
+    response = page.goto(url)
+    page.wait_for_load_state("load")
+    return response
+
+
+def assert_light_and_local(page, base: str) -> int:
+    """≤ 30 KB of HTML and CSS in all, nothing from another host, no script, no web font."""
+    host = urlsplit(base).netloc
+    assert page.loaded, "no responses recorded"
+    assert all(urlsplit(url).netloc == host for url, _ in page.loaded), page.loaded
+    assert not any(url.endswith((".js", ".woff", ".woff2", ".ttf")) for url, _ in page.loaded)
+    total = sum(size for _, size in page.loaded)
+    assert total <= BUDGET, (total, page.loaded)
+    assert page.locator("script").count() == 0
+    return total
+
+
+def assert_accessible(page, state: str) -> None:
+    """axe-core with the WCAG 2.2 AA and best-practice rules: no violations."""
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        """async (tags) => {
+            const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+            return result.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ')),
+            }));
+        }""",
+        AXE_TAGS,
+    )
+    assert violations == [], (state, violations)
+
+
+def fits_the_width(page) -> bool:
+    return page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}-screen.png"))  # what the phone shows
+
+
+def agree_to_all(page, name: str) -> None:
+    for radio in page.get_by_role("radio", name="I agree").all():
+        radio.check()
+    page.get_by_label("Your full name").fill(name)
+    page.get_by_role("button", name="Send my answers").click()
