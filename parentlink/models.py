@@ -10,7 +10,7 @@ from parentlink.campaigns.models import (
 from parentlink.concerns.models import Concern
 from parentlink.core.audit import AuditEvent
 from parentlink.directory.models import Contact, Pupil, PupilContact
-from parentlink.messaging.models import DeliveryEvent, Message
+from parentlink.messaging.models import DeliveryEvent, InboundMessage, Message
 from parentlink.office.models import StaffUser
 from parentlink.schools.models import Closure, School, Term
 
@@ -28,6 +28,7 @@ __all__ = [
     "Contact",
     "DeliveryEvent",
     "Invitation",
+    "InboundMessage",
     "Message",
     "Pupil",
     "PupilContact",

@@ -23,6 +23,7 @@ class School(db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
     sending_window_start: Mapped[time] = mapped_column(default=time(8, 0))
     sending_window_end: Mapped[time] = mapped_column(default=time(20, 0))
+    sms_segment_limit: Mapped[int] = mapped_column(default=2)  # launch refused above it
     created_at: Mapped[datetime] = mapped_column(default=now)
 
     terms: Mapped[list[Term]] = relationship(back_populates="school", order_by="Term.starts_on")

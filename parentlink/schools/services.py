@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 
 from sqlalchemy import select
 
@@ -43,3 +44,15 @@ def create_school(
     db.session.flush()
     record("school.create", actor="cli", school_id=school.id, subject=f"school:{school.id}")
     return school
+
+
+def set_sending_window(school: School, start: time, end: time, *, actor: str) -> None:
+    """When SMS may go out, in the school's local time; start == end: any time of day."""
+    school.sending_window_start, school.sending_window_end = start, end
+    record(
+        "school.sending_window",
+        actor=actor,
+        school_id=school.id,
+        subject=f"school:{school.id}",
+        window=f"{start:%H:%M}-{end:%H:%M}",
+    )
