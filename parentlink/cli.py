@@ -242,6 +242,9 @@ def jobs_command() -> None:
 
 def register_commands(app: Flask) -> None:
     from parentlink.dev.demo import demo_command
+    from parentlink.messaging.commands import preview_command
+
+    campaign_group.add_command(preview_command)
 
     for command in (
         db_group,
