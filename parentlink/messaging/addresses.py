@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import phonenumbers
-from flask import current_app, has_app_context
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app, has_app_context
 from phonenumbers import NumberParseException, PhoneNumberType
 
 

@@ -36,16 +36,23 @@ INVITATION_KINDS = frozenset(
 
 
 def fall_back(
-    message: Message, at: datetime, reason: str, error_code: str | None = None
+    message: Message,
+    at: datetime,
+    reason: str,
+    error_code: str | None = None,
+    *,
+    flag: bool = True,
 ) -> Message | None:
-    """Flag the contact; queue the invitation on the other channel once. The new message,
-    or None. Call it before the failed message's transition (which forgets its token)."""
+    """Flag the contact (unless `flag` is False: the details are fine, the parent chose);
+    queue the invitation on the other channel once. The new message, or None. Call it
+    before the failed message's transition (which forgets its token)."""
     contact = db.session.get(Contact, message.contact_id) if message.contact_id else None
     if contact is None:
         return None
-    what = "mobile number" if message.channel is Channel.SMS else "email address"
-    contact.details_flagged_at = at
-    contact.details_flag_reason = f"The {what} failed: {reason}"[:200]
+    if flag:
+        what = "mobile number" if message.channel is Channel.SMS else "email address"
+        contact.details_flagged_at = at
+        contact.details_flag_reason = f"The {what} failed: {reason}"[:200]
     if message.channel is Channel.SMS and error_code == UNSUBSCRIBED:
         contact.sms_opted_out = True
     other = message.channel.other
