@@ -12,7 +12,9 @@ from datetime import timedelta
 class TokenBucket:
     """`rate` messages per second on average, bursts of at most `burst`; thread-safe.
 
-    `take()` blocks until a token is free. A rate of 0 (or less) means no limit. The bucket
+    `take()` blocks until a token is free. The default burst is a quarter of a second's
+    worth, which covers the pauses between batches (while results are recorded) without
+    letting the average drift. A rate of 0 (or less) means no limit. The bucket
     lives in one process: with N dispatcher processes, give each rate / N.
     """
 
@@ -24,7 +26,7 @@ class TokenBucket:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.rate = float(rate)
-        self.burst = float(burst if burst is not None else max(1.0, self.rate / 10))
+        self.burst = float(burst if burst is not None else max(1.0, self.rate / 4))
         self._clock = clock
         self._sleep = sleep
         self._tokens = self.burst
