@@ -24,7 +24,7 @@ from parentlink.db import db, transaction
 from parentlink.directory.models import Channel
 from parentlink.messaging.fallback import FALLBACK_CODES, fall_back
 from parentlink.messaging.gateways.base import Outcome, Outgoing, SendResult
-from parentlink.messaging.models import LINK_PLACEHOLDER, Message, MessageStatus
+from parentlink.messaging.models import LINK_PLACEHOLDER, Message, MessageStatus, message_ref
 from parentlink.messaging.outbox import personal_link
 from parentlink.messaging.pacing import backoff
 from parentlink.messaging.quiet_hours import schools_in_window
@@ -80,7 +80,14 @@ def dispatch_batch(limit: int | None = None) -> DispatchCounts:
 def claim_due(limit: int) -> list[Outgoing]:
     """Move up to `limit` due messages to `sending` in one statement; what to send."""
     at = now()
-    lease_until = at + timedelta(seconds=current_app.config["DISPATCH_LEASE_SECONDS"])
+    config = current_app.config
+    lease = config["DISPATCH_LEASE_SECONDS"]
+    # Never claim more than the rate limits can send in half a lease: a batch must be
+    # done long before anyone may take its messages for abandoned.
+    rates = [r for r in (config["SMS_PER_SECOND"], config["EMAIL_PER_SECOND"]) if r > 0]
+    if rates:
+        limit = max(1, min(limit, int(min(rates) * lease / 2)))
+    lease_until = at + timedelta(seconds=lease)
     due = (
         select(Message.id)
         .where(
@@ -120,7 +127,6 @@ _OUTGOING_COLUMNS = (
 def outgoing_for(message) -> Outgoing:
     """What a gateway needs for a message (an ORM Message or a row of _OUTGOING_COLUMNS)."""
     link = personal_link(message.link_token) if message.link_token else None
-    ref = f"<message-{message.id}.{message.school_id}@parentlink.invalid>"
     callback = None
     if message.channel is Channel.SMS:
         callback = f"{current_app.config['PUBLIC_URL']}/webhooks/twilio/status?m={message.id}"
@@ -131,7 +137,7 @@ def outgoing_for(message) -> Outgoing:
         body=_with_link(message.body, link),
         subject=message.subject,
         html=_with_link(message.html_body, link) if message.html_body else None,
-        message_ref=ref,
+        message_ref=message_ref(message.id, message.school_id),
         status_callback=callback,
     )
 
@@ -157,6 +163,8 @@ def record(results: dict[int, SendResult], counts: DispatchCounts) -> None:
         result = results[message.id]
         if message.status is not MessageStatus.SENDING and result.outcome is not Outcome.ACCEPTED:
             continue  # reconciled or reported meanwhile: that record stands
+        # (an acceptance is always recorded: if a reconciler gave this attempt up for lost
+        # and queued the message again, it must not go a second time)
         message.note(
             at,
             "dispatcher",

@@ -42,7 +42,9 @@ _S = MessageStatus
 # The one table of allowed moves. A status never goes backwards: the only way "back" is
 # sending -> queued, which means "this attempt did not reach the provider, try again".
 MESSAGE_TRANSITIONS = {
-    _S.QUEUED: frozenset({_S.SENDING, _S.FAILED}),
+    # queued -> sent: an attempt given up for lost (its lease expired) turned out to have
+    # reached the provider after all.
+    _S.QUEUED: frozenset({_S.SENDING, _S.SENT, _S.FAILED}),
     # From sending: accepted, refused for good, back to the queue for a retry, or a
     # delivery report that overtook the dispatcher's own record of the acceptance.
     _S.SENDING: frozenset(
@@ -65,6 +67,12 @@ TWILIO_STATUS = {
     "failed": _S.FAILED,
     "read": _S.DELIVERED,
 }
+
+
+def message_ref(message_id: int, school_id: int) -> str:
+    """Stable across attempts: the email Message-ID, so a resend after a crash is the same
+    message to the receiving system, not a second one."""
+    return f"<message-{message_id}.{school_id}@parentlink.invalid>"
 
 
 class Message(db.Model):
@@ -110,9 +118,7 @@ class Message(db.Model):
 
     @property
     def message_ref(self) -> str:
-        """Stable across retries: the email Message-ID, so a resend after a crash is the
-        same message to the receiving system, not a second one."""
-        return f"<message-{self.id}.{self.school_id}@parentlink.invalid>"
+        return message_ref(self.id, self.school_id)
 
     # -- the transitions: every status change of a message goes through these ----------
 
@@ -172,7 +178,7 @@ class Message(db.Model):
     def accepted(self, at: datetime, provider_id: str) -> None:
         """The provider took it. A delivery report may have got here first: then the
         status stays where the report put it, and only the provider id is filled in."""
-        if self.status is MessageStatus.SENDING:
+        if self.status in (MessageStatus.QUEUED, MessageStatus.SENDING):
             self._move(MessageStatus.SENT, at)
         self.provider_id = self.provider_id or provider_id
         self.sent_at = self.sent_at or at

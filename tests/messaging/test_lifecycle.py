@@ -13,8 +13,15 @@ from parentlink.campaigns.models import Invitation
 from parentlink.core.tokens import hash_token
 from parentlink.db import db, transaction
 from parentlink.directory.models import Channel, Contact
-from parentlink.messaging.dispatcher import DispatchCounts, claim_due, dispatch_pending, record
+from parentlink.messaging.dispatcher import (
+    DispatchCounts,
+    claim_due,
+    dispatch_pending,
+    outgoing_for,
+    record,
+)
 from parentlink.messaging.models import DeliveryEvent, Message, MessageStatus
+from parentlink.messaging.reconcile import reconcile_expired
 from parentlink.messaging.sending import send_all
 from parentlink.schools.models import School
 from parentlink.schools.services import set_sending_window
@@ -169,6 +176,22 @@ def test_an_abandoned_email_is_resent_with_the_same_message_id(app, smtp_server,
         assert message.status is MessageStatus.SENT and message.attempts == 2
     first, second = smtp_server.wait_for(2)
     assert first["Message-ID"] == second["Message-ID"] == message.message_ref
+
+
+def test_a_slow_dispatchers_acceptance_stands_after_its_lease_was_given_up(app, smtp_server, clock):
+    with app.app_context():
+        launched([family_row("P1", "C1", preferred_channel="email")])
+        with transaction():
+            batch = claim_due(10)
+        results = send_all(batch)  # the relay took it, but this dispatcher is slow to record
+        clock.advance(seconds=app.config["DISPATCH_LEASE_SECONDS"] + 1)
+        assert reconcile_expired(outgoing_for) == 1  # SMTP cannot be asked: queued again
+        with transaction():
+            record(results, DispatchCounts())
+        (message,) = _messages()
+        assert message.status is MessageStatus.SENT and message.link_token is None
+        assert dispatch_pending().claimed == 0
+    assert len(smtp_server.wait_for(1)) == 1
 
 
 def test_a_live_lease_is_left_alone(app, twilio_server, clock):

@@ -19,6 +19,7 @@ from parentlink.messaging.models import Message, MessageKind
 from parentlink.messaging.preview import preview_invitations
 from parentlink.messaging.templates import (
     PLACEHOLDERS,
+    SAMPLE,
     TemplateProblem,
     check_source,
     check_templates,
@@ -156,3 +157,12 @@ def test_the_preview_command_prints_the_cost_and_refuses_too_long_sms(app):
     result = cli.invoke(args=["campaign", "preview"])
     assert result.exit_code == 1
     assert "Launch would be refused: 1 SMS over the limit of 2 segments" in result.output
+
+
+@pytest.mark.parametrize("kind", sorted(PLACEHOLDERS, key=lambda k: k.value), ids=lambda k: k.value)
+def test_every_email_reads_on_a_small_phone_without_sideways_scrolling(ctx, phone, kind):
+    values = {k: v for k, v in SAMPLE.items() if k in PLACEHOLDERS[kind]}
+    values["link"] = "https://parentlink.example.com/a/Xq3v9Kk2pZ0aB7cD1eF4gH"
+    phone.set_content(render(kind, Channel.EMAIL, **values).html)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    assert "Coates Lane Primary School" in phone.inner_text("body")

@@ -23,6 +23,7 @@ from twilio.rest import Client
 from parentlink.messaging.gateways.base import Outgoing, ProviderUnavailable, SendResult
 
 DEFAULT_API_URL = "https://api.twilio.com"
+RECONCILE_SCAN = 200  # a family's number gets a handful of our messages a term
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 # Errors that are about our account or sender, not the parent's number: the message can go
@@ -146,13 +147,17 @@ class TwilioSmsGateway:
         return results
 
     def find_accepted(self, outgoing: Outgoing, since: datetime) -> str | None:
-        """Twilio's list of messages to this number, newest first, back to `since`: the
-        SID of one with the same text (the text holds the personal link), else None."""
+        """The SID of a message to this number with the same text (which holds the personal
+        link), created at or after `since`; else None. Twilio orders its list by the time
+        a message was sent, and one still queued there has none, so the newest
+        `RECONCILE_SCAN` messages to the number are all read rather than stopping early."""
         try:
-            for message in self.client.messages.stream(to=outgoing.to, page_size=50):
+            for message in self.client.messages.stream(
+                to=outgoing.to, limit=RECONCILE_SCAN, page_size=100
+            ):
                 created = message.date_created
                 if created is not None and created < since:
-                    break
+                    continue
                 if message.body == outgoing.body and message.direction != "inbound":
                     return str(message.sid)
         except (TwilioException, requests.RequestException) as exc:
