@@ -55,7 +55,7 @@ def receive_sms(*, sid: str, from_number: str, to_number: str, body: str) -> Inb
     keyword = KEYWORDS.get(" ".join(body.split()).upper().rstrip(".!"))
     first = contacts[0] if contacts else None
     inbound = InboundMessage(
-        school_id=first.school_id if first else None,
+        school_id=first.school_id if first else _only_school(),
         contact_id=first.id if first else None,
         provider_id=sid,
         from_number=(number or from_number)[:32],
@@ -117,6 +117,12 @@ def _help_text(inbound: InboundMessage) -> str | None:
         f"{school.short_name}: messages about your child's school.{office} "
         "Reply STOP to stop texts."
     )
+
+
+def _only_school() -> int | None:
+    """A text from an unknown number belongs to the school when there is only one."""
+    ids = db.session.scalars(select(School.id).limit(2)).all()
+    return ids[0] if len(ids) == 1 else None
 
 
 def _e164(raw: str) -> str | None:

@@ -250,3 +250,7 @@ class InboundMessage(db.Model):
     keyword: Mapped[InboundKeyword | None]
     received_at: Mapped[datetime] = mapped_column(default=now)
     read_at: Mapped[datetime | None]  # when someone in the office read it
+
+    def mark_read(self, at: datetime) -> None:
+        """Once read, always read: the first reading time is kept."""
+        self.read_at = self.read_at or at

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
+from parentlink.core.clock import now
 from parentlink.db import db
 from parentlink.directory.models import Channel, Contact
 from parentlink.messaging.models import InboundKeyword, InboundMessage, Message, MessageStatus
@@ -89,6 +90,7 @@ def test_text_from_an_unknown_number_is_kept_without_a_contact(app, client, fami
     with app.app_context():
         stored = db.session.scalar(select(InboundMessage))
         assert stored.contact_id is None and stored.from_number == "+447700900555"
+        assert stored.school_id == _contact().school_id  # the only school
 
 
 @pytest.mark.parametrize(
@@ -116,3 +118,32 @@ def test_behind_a_proxy_the_forwarded_public_url_is_the_signed_one(app, client, 
     assert _sms(client, "STOP", url=public, headers=forwarded).status_code == 200
     # the same signature without the proxy's headers does not match what was called
     assert _sms(client, "STOP", url=public, sid="SM" + "4" * 32).status_code == 403
+
+
+def test_the_office_inbox_lists_texts_newest_first_a_page_at_a_time(app, client, family):
+    from parentlink.messaging.queries import inbox_page, unread_count
+
+    for n in range(3):
+        _sms(client, f"Question {n}", sid=f"SM{n:032d}")
+    _sms(client, "From a stranger", sid="SM" + "9" * 32, sender="+447700900555")
+    with app.app_context():
+        school_id = _contact().school_id
+        first = inbox_page(school_id, page=1, per_page=3)
+        assert (first.total, first.pages) == (4, 2)
+        assert [r.message.body for r in first.rows] == [
+            "From a stranger",
+            "Question 2",
+            "Question 1",
+        ]
+        assert [r.contact_name for r in first.rows] == [
+            None,
+            "CarerC1 Example",
+            "CarerC1 Example",
+        ]
+        assert unread_count(school_id) == 4
+        first.rows[1].message.mark_read(now())
+        db.session.commit()
+        assert unread_count(school_id) == 3
+        assert [r.message.body for r in inbox_page(school_id, page=2, per_page=3).rows] == [
+            "Question 0"
+        ]
