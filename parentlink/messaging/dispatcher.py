@@ -12,11 +12,12 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import current_app
-from sqlalchemy import or_, select, update
+from flask import Flask, current_app
+from sqlalchemy import insert, or_, select, update
 
 from parentlink.campaigns.models import Invitation
 from parentlink.core.clock import now
@@ -24,7 +25,13 @@ from parentlink.db import db, transaction
 from parentlink.directory.models import Channel
 from parentlink.messaging.fallback import FALLBACK_CODES, fall_back
 from parentlink.messaging.gateways.base import Outcome, Outgoing, SendResult
-from parentlink.messaging.models import LINK_PLACEHOLDER, Message, MessageStatus, message_ref
+from parentlink.messaging.models import (
+    LINK_PLACEHOLDER,
+    DeliveryEvent,
+    Message,
+    MessageStatus,
+    message_ref,
+)
 from parentlink.messaging.outbox import personal_link
 from parentlink.messaging.pacing import backoff
 from parentlink.messaging.quiet_hours import schools_in_window
@@ -52,28 +59,63 @@ class DispatchCounts:
 
 
 def dispatch_pending(max_batches: int = 1000) -> DispatchCounts:
-    """Reconcile abandoned attempts, then send everything that is due now, batch by batch."""
+    """Reconcile abandoned attempts, then send everything that is due now, batch by batch.
+
+    Pipelined: while one batch is being sent, the previous one is recorded and the next
+    one claimed, so the senders do not wait for the database between batches. Each
+    batch is still claimed (committed) before it is sent and recorded after."""
     total = DispatchCounts(reconciled=reconcile_expired(outgoing_for))
-    for _ in range(max_batches):
-        counts = dispatch_batch()
-        total.add(counts)
-        if counts.claimed == 0:
-            break
+    app = current_app._get_current_object()
+    limit = app.config["DISPATCH_BATCH_SIZE"]
+    in_flight: tuple[Future, DispatchCounts] | None = None
+    with ThreadPoolExecutor(1, thread_name_prefix="dispatch-batch") as sender:
+        for _ in range(max_batches):
+            with transaction():
+                batch = claim_due(limit)
+            flight = None
+            if batch:
+                counts = _counted(batch)
+                flight = (sender.submit(_send_with_app, app, batch), counts)
+            finished = in_flight is not None
+            if in_flight is not None:
+                _finish(*in_flight, total)  # may queue fallbacks: look once more
+            in_flight = flight
+            if not batch and not finished:
+                break
+        if in_flight is not None:
+            _finish(*in_flight, total)
     return total
 
 
+def _counted(batch: list[Outgoing]) -> DispatchCounts:
+    counts = DispatchCounts(claimed=len(batch))
+    for item in batch:
+        counts.by_channel[item.channel] = counts.by_channel.get(item.channel, 0) + 1
+    return counts
+
+
+def _send_with_app(app: Flask, batch: list[Outgoing]) -> dict[int, SendResult]:
+    with app.app_context():
+        return send_all(batch)
+
+
+def _finish(future: Future, counts: DispatchCounts, total: DispatchCounts) -> None:
+    results = future.result()
+    with transaction():
+        record(results, counts)
+    total.add(counts)
+
+
 def dispatch_batch(limit: int | None = None) -> DispatchCounts:
+    """Claim, send and record one batch (without reconciling first)."""
     limit = limit or current_app.config["DISPATCH_BATCH_SIZE"]
     with transaction():
         batch = claim_due(limit)
-    counts = DispatchCounts(claimed=len(batch))
-    if not batch:
-        return counts
-    for item in batch:
-        counts.by_channel[item.channel] = counts.by_channel.get(item.channel, 0) + 1
-    results = send_all(batch)
-    with transaction():
-        record(results, counts)
+    counts = _counted(batch)
+    if batch:
+        results = send_all(batch)
+        with transaction():
+            record(results, counts)
     return counts
 
 
@@ -148,18 +190,66 @@ def _with_link(text: str, link: str | None) -> str:
 
 def record(results: dict[int, SendResult], counts: DispatchCounts) -> None:
     at = now()
+    # Locked: a delivery report for one of them may be committing right now, and the
+    # status it sets must not be overwritten with an older one.
+    rows = db.session.execute(
+        select(Message.id, Message.status, Message.invitation_id)
+        .where(Message.id.in_(results))
+        .order_by(Message.id)
+        .with_for_update()
+    ).all()
+    accepted = [
+        row
+        for row in rows
+        if row.status is MessageStatus.SENDING and results[row.id].outcome is Outcome.ACCEPTED
+    ]
+    _record_accepted(at, accepted, results, counts)
+    done = {row.id for row in accepted}
+    others = [message_id for message_id in results if message_id not in done]
+    if others:
+        _record_others(at, others, results, counts)
+
+
+def _record_accepted(at: datetime, rows, results: dict[int, SendResult], counts) -> None:
+    """The common case, in bulk: accepted while we held the claim."""
+    if not rows:
+        return
+    db.session.execute(
+        update(Message),
+        [
+            {"id": row.id, **Message.accepted_values(at, results[row.id].provider_id or "")}
+            for row in rows
+        ],
+    )
+    db.session.execute(
+        insert(DeliveryEvent),
+        [_event(at, row.id, results[row.id]) for row in rows],
+    )
+    invitation_ids = [row.invitation_id for row in rows if row.invitation_id]
+    for invitation in db.session.scalars(
+        select(Invitation).where(Invitation.id.in_(invitation_ids))
+    ):
+        invitation.mark_sent(at)
+    counts.accepted += len(rows)
+
+
+def _event(at: datetime, message_id: int, result: SendResult) -> dict:
+    return {
+        "message_id": message_id,
+        "at": at,
+        "source": "dispatcher",
+        "status": (result.provider_status or result.outcome.value)[:32],
+        "error_code": result.error_code,
+        "detail": result.reason[:500] if result.reason else None,
+        "applied": True,
+    }
+
+
+def _record_others(at: datetime, ids: list[int], results: dict[int, SendResult], counts) -> None:
+    """Retries, failures, and acceptances that arrive after someone else settled the
+    message, one by one through the Message transitions."""
     config = current_app.config
-    messages = db.session.scalars(select(Message).where(Message.id.in_(results))).all()
-    invitation_ids = {
-        m.invitation_id
-        for m in messages
-        if m.invitation_id and results[m.id].outcome is Outcome.ACCEPTED
-    }
-    invitations = {
-        i.id: i
-        for i in db.session.scalars(select(Invitation).where(Invitation.id.in_(invitation_ids)))
-    }
-    for message in messages:
+    for message in db.session.scalars(select(Message).where(Message.id.in_(ids))):
         result = results[message.id]
         if message.status is not MessageStatus.SENDING and result.outcome is not Outcome.ACCEPTED:
             continue  # reconciled or reported meanwhile: that record stands
@@ -175,8 +265,8 @@ def record(results: dict[int, SendResult], counts: DispatchCounts) -> None:
         if result.outcome is Outcome.ACCEPTED:
             message.accepted(at, result.provider_id or "")
             counts.accepted += 1
-            if message.invitation_id in invitations:
-                invitations[message.invitation_id].mark_sent(at)
+            if message.invitation_id is not None:
+                db.session.get(Invitation, message.invitation_id).mark_sent(at)
         elif result.outcome is Outcome.RETRY and message.attempts < config["DISPATCH_MAX_ATTEMPTS"]:
             delay = backoff(
                 message.attempts,

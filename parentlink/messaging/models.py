@@ -164,6 +164,19 @@ class Message(db.Model):
             "lease_until": lease_until,
         }
 
+    @staticmethod
+    def accepted_values(at: datetime, provider_id: str) -> dict:
+        """The columns `accepted` sets on a message we hold (for recording a batch at once)."""
+        check_transition(MessageStatus.SENDING, MessageStatus.SENT, MESSAGE_TRANSITIONS)
+        return {
+            "status": MessageStatus.SENT,
+            "provider_id": provider_id,
+            "sent_at": at,
+            "lease_until": None,
+            "link_token": None,
+            "last_error": None,
+        }
+
     def claim(self, at: datetime, lease_until: datetime) -> None:
         self._move(MessageStatus.SENDING, at)
         self.attempts += 1

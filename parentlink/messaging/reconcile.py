@@ -64,7 +64,8 @@ def reconcile_expired(outgoing_for: Callable[[Message], Outgoing], limit: int = 
     settled = 0
     with transaction():
         at = now()
-        for message in db.session.scalars(select(Message).where(Message.id.in_(found))):
+        settling = select(Message).where(Message.id.in_(found)).order_by(Message.id)
+        for message in db.session.scalars(settling.with_for_update()):
             if message.status is not MessageStatus.SENDING:
                 continue  # a delivery report settled it meanwhile
             provider_id = found[message.id]
