@@ -225,7 +225,8 @@ def dispatch_command() -> None:
     counts = dispatch_pending()
     click.echo(
         f"Claimed {counts.claimed}: {counts.accepted} accepted, "
-        f"{counts.retrying} to retry, {counts.failed} failed."
+        f"{counts.retrying} to retry, {counts.failed} failed; "
+        f"{counts.reconciled} abandoned attempts reconciled."
     )
 
 
