@@ -10,4 +10,5 @@ def run() -> dict:
         "accepted": counts.accepted,
         "retrying": counts.retrying,
         "failed": counts.failed,
+        "reconciled": counts.reconciled,  # abandoned attempts settled with the provider
     }

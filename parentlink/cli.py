@@ -336,7 +336,8 @@ def dispatch_command() -> None:
     counts = dispatch_pending()
     click.echo(
         f"Claimed {counts.claimed}: {counts.accepted} accepted, "
-        f"{counts.retrying} to retry, {counts.failed} failed."
+        f"{counts.retrying} to retry, {counts.failed} failed; "
+        f"{counts.reconciled} abandoned attempts reconciled."
     )
 
 
@@ -374,6 +375,9 @@ def agreement_translate(path, school_slug) -> None:
 
 def register_commands(app: Flask) -> None:
     from parentlink.dev.demo import demo_command
+    from parentlink.messaging.commands import preview_command
+
+    campaign_group.add_command(preview_command)
 
     for command in (
         db_group,

@@ -28,6 +28,16 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from exc
+
+
 def from_environment(instance_path: str) -> dict:
     """Read every setting once. Unknown PARENTLINK_* variables are ignored."""
     env = os.environ.get
@@ -60,6 +70,16 @@ def from_environment(instance_path: str) -> dict:
         ),
         "DISPATCH_BATCH_SIZE": _int("PARENTLINK_DISPATCH_BATCH_SIZE", 200),
         "DISPATCH_LEASE_SECONDS": _int("PARENTLINK_DISPATCH_LEASE_SECONDS", 300),
+        "DISPATCH_THREADS": _int("PARENTLINK_DISPATCH_THREADS", 8),
+        "DISPATCH_MAX_ATTEMPTS": _int("PARENTLINK_DISPATCH_MAX_ATTEMPTS", 8),
+        "DISPATCH_BACKOFF_BASE_SECONDS": _float("PARENTLINK_DISPATCH_BACKOFF_BASE_SECONDS", 30),
+        "DISPATCH_BACKOFF_CAP_SECONDS": _float("PARENTLINK_DISPATCH_BACKOFF_CAP_SECONDS", 3600),
+        # Messages per second per channel and per dispatcher process (0: no limit).
+        "SMS_PER_SECOND": _float("PARENTLINK_SMS_PER_SECOND", 10),
+        "EMAIL_PER_SECOND": _float("PARENTLINK_EMAIL_PER_SECOND", 20),
+        "SMS_PRICE_PER_SEGMENT": _float("PARENTLINK_SMS_PRICE_PER_SEGMENT", 0.04),
+        "SMS_PRICE_CURRENCY": env("PARENTLINK_SMS_PRICE_CURRENCY", "GBP"),
+        "ALLOW_INTERNATIONAL_MOBILES": _bool(env("PARENTLINK_ALLOW_INTERNATIONAL_MOBILES")),
         "LINK_GRACE_DAYS": _int("PARENTLINK_LINK_GRACE_DAYS", 14),
         # Retention (days): message text; a leaver's carers' details after their last child
         # left; confirmations, the evidence (six years, as for other school records).

@@ -20,7 +20,7 @@ from parentlink.concerns.models import Concern
 from parentlink.core.audit import AuditEvent
 from parentlink.core.jobruns import JobRun
 from parentlink.directory.models import Contact, Pupil, PupilContact
-from parentlink.messaging.models import DeliveryEvent, Message
+from parentlink.messaging.models import DeliveryEvent, InboundMessage, Message
 from parentlink.office.models import StaffUser
 from parentlink.schools.models import Closure, School, Term
 
@@ -43,6 +43,7 @@ __all__ = [
     "Invitation",
     "InvitationLink",
     "JobRun",
+    "InboundMessage",
     "Message",
     "Pupil",
     "PupilContact",

@@ -119,7 +119,7 @@ def test_import_launch_send_confirm_and_count(
     assert sms["body"].startswith(
         "Coates Lane Primary: please read and confirm our social media agreement for Amelia: "
     )
-    assert sms["status_callback"] == f"{base}/webhooks/twilio/status"
+    assert sms["status_callback"] == f"{base}/webhooks/twilio/status?m=1"
     assert len(smtp_server.messages) == 1
     email = smtp_server.messages[0]
     assert email.rcpt_tos == ["david.example@example.com"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import selectinload
@@ -187,6 +188,9 @@ def _remind(
                 school=campaign.school,
                 contact=contact,
                 children=and_list([p.first_name for p in invitation.pupils]),
+                closes_on=campaign.closes_at.astimezone(
+                    ZoneInfo(campaign.school.timezone)
+                ).strftime("%A %-d %B"),
             ),
             invitation_id=invitation.id,
             link_token=token,

@@ -13,6 +13,7 @@ from parentlink.campaigns.models import (
 )
 from parentlink.core.audit import record
 from parentlink.core.clock import now
+from parentlink.core.filters import and_list
 from parentlink.db import db
 from parentlink.messaging.models import MessageKind
 from parentlink.messaging.outbox import enqueue, render
@@ -35,7 +36,7 @@ def send_receipt(invitation: Invitation, confirmation: Confirmation, *, token: s
         school=school,
         contact=contact,
         reference=confirmation.reference,
-        children=[p.first_name for p in confirmation.pupils],
+        children=and_list([p.first_name for p in confirmation.pupils]),
         has_questions=confirmation.has_questions,
     )
     enqueue(

@@ -17,6 +17,7 @@ from parentlink.campaigns.invitation_links import revoke_extra_links
 from parentlink.campaigns.models import Campaign, CampaignStatus, Invitation, InvitationStatus
 from parentlink.core.audit import record
 from parentlink.core.clock import now
+from parentlink.core.filters import and_list
 from parentlink.core.tokens import hash_token, new_token
 from parentlink.db import db
 from parentlink.directory.models import Channel, Contact
@@ -90,7 +91,7 @@ def send_new_links(raw_address: str, *, ip_address: str | None) -> int:
             channel,
             school=school,
             contact=contact,
-            children=[p.first_name for p in invitation.pupils],
+            children=and_list([p.first_name for p in invitation.pupils]),
         )
         enqueue(
             school_id=invitation.school_id,

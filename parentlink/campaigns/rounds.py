@@ -13,7 +13,6 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from flask import render_template
 from sqlalchemy import ForeignKey, Index, String, exists, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -27,7 +26,7 @@ from parentlink.core.states import check_transition
 from parentlink.db import db
 from parentlink.directory.models import Channel, Pupil
 from parentlink.messaging.models import MessageKind
-from parentlink.messaging.outbox import SUBJECTS, Rendered, enqueue_to_staff
+from parentlink.messaging.outbox import enqueue, render
 from parentlink.schools.calendar import SchoolCalendar
 from parentlink.schools.models import School, Term
 
@@ -201,20 +200,17 @@ def _notify(term_round: TermRound, at: datetime) -> None:
     term_round.move_to(RoundStatus.NOTIFIED)
     term_round.notified_at = at
     if school.office_email:
-        context = {
-            "school": school,
-            "round": term_round,
-            "audience_text": _audience_text(term_round),
-        }
-        enqueue_to_staff(
+        enqueue(
             school_id=school.id,
             kind=MessageKind.ROUND_NOTICE,
             channel=Channel.EMAIL,
             to=school.office_email,
-            rendered=Rendered(
-                body=render_template("messages/email/round-notice.txt", **context),
-                subject=SUBJECTS[MessageKind.ROUND_NOTICE],
-                html=render_template("messages/email/round-notice.html", **context),
+            rendered=render(
+                MessageKind.ROUND_NOTICE,
+                Channel.EMAIL,
+                school=school,
+                round=term_round,
+                audience_text=_audience_text(term_round),
             ),
         )
     record(

@@ -29,6 +29,8 @@ from parentlink.db import db
 from parentlink.directory.models import Contact, Pupil, PupilContact
 from parentlink.messaging.models import MessageKind
 from parentlink.messaging.outbox import enqueue, render
+from parentlink.messaging.preview import segment_limit_problem
+from parentlink.messaging.templates import TemplateProblem
 from parentlink.schools.models import School
 
 
@@ -88,6 +90,12 @@ def launch_campaign(
         raise CampaignError(f"version {version.label} is not published")
     if closes_at <= at:
         raise CampaignError("the close date must be in the future")
+    try:
+        too_long = segment_limit_problem(school)  # nothing is written while SMS are too long
+    except TemplateProblem as exc:
+        raise CampaignError(f"a message template needs fixing: {exc}") from exc
+    if too_long:
+        raise CampaignError(too_long)
     campaign = Campaign(
         school_id=school.id,
         version_id=version.id,

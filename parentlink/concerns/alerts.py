@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import current_app, render_template
+from flask import current_app
 from sqlalchemy import ForeignKey, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -23,16 +23,10 @@ from parentlink.core.clock import now
 from parentlink.db import db
 from parentlink.directory.models import Channel
 from parentlink.messaging.models import MessageKind
-from parentlink.messaging.outbox import Rendered, enqueue_to_staff
+from parentlink.messaging.outbox import enqueue, render
 from parentlink.office.models import Role, StaffUser
 from parentlink.schools.calendar import SchoolCalendar
 from parentlink.schools.models import School
-
-SUBJECTS = {
-    MessageKind.DSL_ALERT: "A new concern was reported",
-    MessageKind.CONCERN_ESCALATION: "A concern has not been acknowledged",
-    MessageKind.CONCERN_DIGEST: "Open concerns today",
-}
 
 
 class AlertKind(enum.Enum):
@@ -91,25 +85,17 @@ def _dsl_addresses(school_id: int) -> list[str]:
 def _send(
     school: School, kind: MessageKind, emails: list[str], sms_to: str | None, **context
 ) -> int:
-    context = {"school": school, "inbox": _inbox_url(), **context}
-    name = kind.value
-    rendered = Rendered(
-        body=render_template(f"messages/email/{name}.txt", **context),
-        subject=SUBJECTS[kind],
-        html=render_template(f"messages/email/{name}.html", **context),
-    )
+    context = {"school": school, "link": _inbox_url(), **context}
+    rendered = render(kind, Channel.EMAIL, **context)
     for email in emails:
-        enqueue_to_staff(
-            school_id=school.id, kind=kind, channel=Channel.EMAIL, to=email, rendered=rendered
-        )
+        enqueue(school_id=school.id, kind=kind, channel=Channel.EMAIL, to=email, rendered=rendered)
     if sms_to:
-        text = " ".join(render_template(f"messages/sms/{name}.txt", **context).split())
-        enqueue_to_staff(
+        enqueue(
             school_id=school.id,
             kind=kind,
             channel=Channel.SMS,
             to=sms_to,
-            rendered=Rendered(body=text),
+            rendered=render(kind, Channel.SMS, **context),
         )
     return len(emails) + bool(sms_to)
 

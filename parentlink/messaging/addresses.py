@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app, has_app_context
 from phonenumbers import NumberParseException, PhoneNumberType
 
 
@@ -24,8 +25,16 @@ _TYPE_NAMES = {
 }
 
 
-def normalise_mobile(raw: str, *, region: str = "GB", allow_international: bool = False) -> str:
-    """A mobile number that can receive SMS, as E.164 (+447700900123)."""
+def normalise_mobile(
+    raw: str, *, region: str = "GB", allow_international: bool | None = None
+) -> str:
+    """A mobile number that can receive SMS, as E.164 (+447700900123). International
+    mobiles are refused unless allowed (by default: the ALLOW_INTERNATIONAL_MOBILES
+    setting)."""
+    if allow_international is None:
+        allow_international = has_app_context() and bool(
+            current_app.config.get("ALLOW_INTERNATIONAL_MOBILES")
+        )
     text = (raw or "").strip()
     if not text:
         raise AddressError("no mobile number given")

@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from parentlink.core.clock import now
-from parentlink.core.states import check_transition
+from parentlink.core.states import InvalidTransition, check_transition
 from parentlink.db import db
 from parentlink.directory.models import Channel
 
@@ -42,17 +42,27 @@ class MessageStatus(enum.Enum):
 
 
 _S = MessageStatus
+# The one table of allowed moves. A status never goes backwards: the only way "back" is
+# sending -> queued, which means "this attempt did not reach the provider, try again".
 MESSAGE_TRANSITIONS = {
-    _S.QUEUED: frozenset({_S.SENDING, _S.FAILED}),
-    # From sending: accepted, refused for good, or back to the queue for a retry.
-    _S.SENDING: frozenset({_S.QUEUED, _S.SENT, _S.FAILED, _S.DELIVERED, _S.UNDELIVERED}),
+    # queued -> sent: an attempt given up for lost (its lease expired) turned out to have
+    # reached the provider after all.
+    _S.QUEUED: frozenset({_S.SENDING, _S.SENT, _S.FAILED}),
+    # From sending: accepted, refused for good, back to the queue for a retry, or a
+    # delivery report that overtook the dispatcher's own record of the acceptance.
+    _S.SENDING: frozenset(
+        {_S.QUEUED, _S.SENT, _S.FAILED, _S.DELIVERED, _S.UNDELIVERED, _S.BOUNCED}
+    ),
     _S.SENT: frozenset({_S.DELIVERED, _S.UNDELIVERED, _S.FAILED, _S.BOUNCED}),
     _S.DELIVERED: frozenset({_S.BOUNCED}),  # an email can bounce after the relay took it
 }
 FINAL = frozenset({_S.DELIVERED, _S.UNDELIVERED, _S.FAILED, _S.BOUNCED})
+# Where a message stands along the way: a report for an earlier stage changes nothing.
+_RANK = {_S.QUEUED: 0, _S.SENDING: 1, _S.SENT: 2, _S.DELIVERED: 3}
+_RANK.update({s: 4 for s in (_S.UNDELIVERED, _S.FAILED, _S.BOUNCED)})
 
 # Twilio's MessageStatus values and what they mean for us. Statuses not listed
-# (accepted, scheduled, queued, sending, receiving, received, read) say nothing new.
+# (accepted, scheduled, queued, sending, receiving, received) say nothing new.
 TWILIO_STATUS = {
     "sent": _S.SENT,
     "delivered": _S.DELIVERED,
@@ -62,9 +72,18 @@ TWILIO_STATUS = {
 }
 
 
+def message_ref(message_id: int, school_id: int) -> str:
+    """Stable across attempts: the email Message-ID, so a resend after a crash is the same
+    message to the receiving system, not a second one."""
+    return f"<message-{message_id}.{school_id}@parentlink.invalid>"
+
+
 class Message(db.Model):
     __tablename__ = "message"
-    __table_args__ = (Index("ix_message_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_message_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_message_status_lease_until", "status", "lease_until"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
@@ -72,15 +91,19 @@ class Message(db.Model):
     channel: Mapped[Channel]
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"), index=True)
     invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitation.id"), index=True)
+    # Set on a message that replaces one which failed for good on the other channel.
+    fallback_for_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"), index=True)
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str | None] = mapped_column(Text)
+    segments: Mapped[int | None]  # SMS only: what the provider will bill for
     # The personal link's token lives here only until a gateway accepts the message.
     link_token: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[MessageStatus] = mapped_column(default=MessageStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]  # when the current (or last) attempt began
     lease_until: Mapped[datetime | None]
     provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
     last_error: Mapped[str | None] = mapped_column(String(500))
@@ -96,21 +119,85 @@ class Message(db.Model):
     def is_final(self) -> bool:
         return self.status in FINAL
 
+    @property
+    def message_ref(self) -> str:
+        return message_ref(self.id, self.school_id)
+
+    # -- the transitions: every status change of a message goes through these ----------
+
     def _move(self, target: MessageStatus, at: datetime) -> None:
         check_transition(self.status, target, MESSAGE_TRANSITIONS)
         self.status = target
         if target in FINAL:
             self.final_at = at
+            self.lease_until = None
+            self.link_token = None
+
+    def note(
+        self,
+        at: datetime,
+        source: str,
+        status: str,
+        *,
+        error_code: str | None = None,
+        detail: str | None = None,
+        applied: bool = True,
+    ) -> DeliveryEvent:
+        """Keep an event, whether or not it changed anything."""
+        event = DeliveryEvent(
+            message_id=self.id,
+            at=at,
+            source=source,
+            status=status[:32],
+            error_code=error_code,
+            detail=detail[:500] if detail else None,
+            applied=applied,
+        )
+        db.session.add(event)
+        return event
+
+    @classmethod
+    def claim_values(cls, at: datetime, lease_until: datetime) -> dict:
+        """The columns a claim sets (the dispatcher claims a batch in one UPDATE)."""
+        check_transition(MessageStatus.QUEUED, MessageStatus.SENDING, MESSAGE_TRANSITIONS)
+        return {
+            "status": MessageStatus.SENDING,
+            "attempts": cls.attempts + 1,
+            "claimed_at": at,
+            "lease_until": lease_until,
+        }
+
+    @staticmethod
+    def accepted_values(at: datetime, provider_id: str) -> dict:
+        """The columns `accepted` sets on a message we hold (for recording a batch at once)."""
+        check_transition(MessageStatus.SENDING, MessageStatus.SENT, MESSAGE_TRANSITIONS)
+        return {
+            "status": MessageStatus.SENT,
+            "provider_id": provider_id,
+            "sent_at": at,
+            "lease_until": None,
+            "link_token": None,
+            "last_error": None,
+        }
 
     def claim(self, at: datetime, lease_until: datetime) -> None:
         self._move(MessageStatus.SENDING, at)
         self.attempts += 1
+        self.claimed_at = at
+        self.lease_until = lease_until
+
+    def extend_lease(self, lease_until: datetime) -> None:
+        if self.status is not MessageStatus.SENDING:
+            raise InvalidTransition(f"only a message being sent has a lease ({self.status})")
         self.lease_until = lease_until
 
     def accepted(self, at: datetime, provider_id: str) -> None:
-        self._move(MessageStatus.SENT, at)
-        self.provider_id = provider_id
-        self.sent_at = at
+        """The provider took it. A delivery report may have got here first: then the
+        status stays where the report put it, and only the provider id is filled in."""
+        if self.status in (MessageStatus.QUEUED, MessageStatus.SENDING):
+            self._move(MessageStatus.SENT, at)
+        self.provider_id = self.provider_id or provider_id
+        self.sent_at = self.sent_at or at
         self.lease_until = None
         self.link_token = None
         self.last_error = None
@@ -123,15 +210,19 @@ class Message(db.Model):
 
     def fail(self, at: datetime, reason: str) -> None:
         self._move(MessageStatus.FAILED, at)
-        self.lease_until = None
-        self.link_token = None
         self.last_error = reason[:500]
 
-    def apply_provider_status(self, status: MessageStatus, at: datetime) -> bool:
+    def apply_provider_status(
+        self, status: MessageStatus, at: datetime, reason: str | None = None
+    ) -> bool:
         """Move forward on a delivery report; a late or repeated one changes nothing."""
-        if status == self.status or status not in MESSAGE_TRANSITIONS.get(self.status, ()):
+        if _RANK[status] <= _RANK[self.status]:
+            return False
+        if status not in MESSAGE_TRANSITIONS.get(self.status, ()):
             return False
         self._move(status, at)
+        if status in FINAL and status is not MessageStatus.DELIVERED and reason:
+            self.last_error = reason[:500]
         return True
 
 
@@ -152,3 +243,30 @@ class DeliveryEvent(db.Model):
     applied: Mapped[bool] = mapped_column(default=True)
 
     message: Mapped[Message] = relationship(back_populates="events")
+
+
+class InboundKeyword(enum.Enum):
+    STOP = "stop"
+    START = "start"
+    HELP = "help"
+
+
+class InboundMessage(db.Model):
+    """An SMS a parent sent us. Keywords act on the contact; other text waits for the office."""
+
+    __tablename__ = "inbound_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"), index=True)
+    provider_id: Mapped[str] = mapped_column(String(64), unique=True)
+    from_number: Mapped[str] = mapped_column(String(32))
+    to_number: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    keyword: Mapped[InboundKeyword | None]
+    received_at: Mapped[datetime] = mapped_column(default=now)
+    read_at: Mapped[datetime | None]  # when someone in the office read it
+
+    def mark_read(self, at: datetime) -> None:
+        """Once read, always read: the first reading time is kept."""
+        self.read_at = self.read_at or at

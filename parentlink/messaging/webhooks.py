@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, request
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
 
 from parentlink.core.clock import now
 from parentlink.db import db
-from parentlink.messaging.models import TWILIO_STATUS, DeliveryEvent, Message
+from parentlink.messaging.fallback import fall_back
+from parentlink.messaging.inbound import receive_sms
+from parentlink.messaging.models import TWILIO_STATUS, Message, MessageStatus
 
 blueprint = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 
-def _public_url() -> str:
-    """The URL Twilio signed: our public address, which a proxy may hide from request.url."""
+def _signed_urls() -> list[str]:
+    """The URLs Twilio may have signed: our configured public address (PUBLIC_URL), and the
+    URL as the request says it was called, which behind a proxy is only right once ProxyFix
+    (PROXY_FIX_HOPS) has applied the X-Forwarded-* headers."""
     base = current_app.config["PUBLIC_URL"]
     query = request.query_string.decode("latin-1")
-    return base + request.path + (f"?{query}" if query else "")
+    public = base + request.path + (f"?{query}" if query else "")
+    return list(dict.fromkeys([public, request.url]))
 
 
 def _require_twilio_signature() -> None:
@@ -26,28 +32,63 @@ def _require_twilio_signature() -> None:
     if not token or not signature:
         abort(403)
     params = request.form.to_dict(flat=True)
-    if not RequestValidator(token).validate(_public_url(), params, signature):
+    validator = RequestValidator(token)
+    if not any(validator.validate(url, params, signature) for url in _signed_urls()):
         abort(403)
+
+
+@blueprint.post("/twilio/inbound")
+def twilio_inbound():
+    """An SMS from a parent: keywords act at once, other text waits in the office inbox."""
+    _require_twilio_signature()
+    sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
+    if not sid:
+        abort(400)
+    result = receive_sms(
+        sid=sid[:64],
+        from_number=request.form.get("From", ""),
+        to_number=request.form.get("To", ""),
+        body=request.form.get("Body", ""),
+    )
+    reply = MessagingResponse()
+    if result.reply:
+        reply.message(result.reply)
+    return Response(str(reply), mimetype="application/xml")
 
 
 @blueprint.post("/twilio/status")
 def twilio_status():
+    """A delivery report. Idempotent: a repeated or late report is kept but changes nothing."""
     _require_twilio_signature()
     sid = request.form.get("MessageSid", "")
-    reported = request.form.get("MessageStatus", "")
-    message = db.session.scalar(select(Message).where(Message.provider_id == sid)) if sid else None
+    message = _reported_message(sid)
     if message is None:
         return "", 204  # not ours (or purged): nothing to do, and Twilio should not retry
+    at = now()
+    reported = request.form.get("MessageStatus", "")
+    error_code = request.form.get("ErrorCode") or None
     status = TWILIO_STATUS.get(reported)
-    applied = bool(status) and message.apply_provider_status(status, now())
-    db.session.add(
-        DeliveryEvent(
-            message_id=message.id,
-            at=now(),
-            source="twilio",
-            status=reported[:32] or "unknown",
-            error_code=request.form.get("ErrorCode") or None,
-            applied=applied,
-        )
-    )
+    reason = f"Twilio reported {reported}" + (f" (error {error_code})" if error_code else "")
+    applied = False
+    if status is not None:
+        applied = message.apply_provider_status(status, at, reason)
+        if applied and status in (MessageStatus.UNDELIVERED, MessageStatus.FAILED):
+            fall_back(message, at, reason, error_code)  # the link is issued again
+    if sid and not message.provider_id:
+        message.provider_id = sid  # the report overtook the dispatcher's own record
+    message.note(at, "twilio", reported or "unknown", error_code=error_code, applied=applied)
     return "", 204
+
+
+def _reported_message(sid: str) -> Message | None:
+    """Our callback URL names the message (so a report that arrives before the dispatcher
+    recorded the SID still finds it); the SID must not contradict it."""
+    message_id = request.args.get("m", type=int)
+    if message_id is not None:
+        message = db.session.get(Message, message_id, with_for_update=True)
+        if message is not None and message.provider_id in (None, sid):
+            return message
+        return None
+    if not sid:
+        return None
+    return db.session.scalar(select(Message).where(Message.provider_id == sid).with_for_update())

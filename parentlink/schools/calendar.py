@@ -93,6 +93,8 @@ class SchoolCalendar:
     def in_sending_window(self, moment: datetime) -> bool:
         local = self.local(moment)
         start, end = self.school.sending_window_start, self.school.sending_window_end
+        if start == end:  # a window that starts where it ends: any hour
+            return True
         return start <= local.time().replace(tzinfo=None) < end
 
     def may_chase_at(self, moment: datetime) -> bool:

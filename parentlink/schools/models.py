@@ -34,6 +34,7 @@ class School(db.Model):
     dsl_alert_mobile: Mapped[str | None] = mapped_column(String(20))
     escalation_emails: Mapped[str | None] = mapped_column(String(500))
     concern_escalation_school_days: Mapped[int] = mapped_column(default=1)
+    sms_segment_limit: Mapped[int] = mapped_column(default=2)  # launch refused above it
     created_at: Mapped[datetime] = mapped_column(default=now)
 
     terms: Mapped[list[Term]] = relationship(back_populates="school", order_by="Term.starts_on")

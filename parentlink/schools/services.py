@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 
 from sqlalchemy import select
 
@@ -87,3 +88,15 @@ def update_settings(school: School, *, actor: str, **changes: object) -> list[st
             changed=sorted(clean),
         )
     return sorted(clean)
+
+
+def set_sending_window(school: School, start: time, end: time, *, actor: str) -> None:
+    """When SMS may go out, in the school's local time; start == end: any time of day."""
+    school.sending_window_start, school.sending_window_end = start, end
+    record(
+        "school.sending_window",
+        actor=actor,
+        school_id=school.id,
+        subject=f"school:{school.id}",
+        window=f"{start:%H:%M}-{end:%H:%M}",
+    )

@@ -52,7 +52,13 @@ def test_the_dispatch_job_sends_what_is_due(app):
     with app.app_context():
         launched([family_row("P1", "C1"), family_row("P2", "C2", preferred_channel="email")])
     runner.bind(app)
-    assert runner.run_job("dispatch") == {"claimed": 2, "accepted": 2, "retrying": 0, "failed": 0}
+    assert runner.run_job("dispatch") == {
+        "claimed": 2,
+        "accepted": 2,
+        "retrying": 0,
+        "failed": 0,
+        "reconciled": 0,
+    }
     assert runner.run_job("dispatch")["claimed"] == 0  # running it again sends nothing twice
     with app.app_context():
         statuses = db.session.scalars(select(Message.status)).all()

@@ -65,7 +65,10 @@ def test_the_token_waits_in_the_outbox_only_until_a_gateway_accepts_it(app, twil
         assert sent.link_token is None
         assert sent.provider_id == twilio_server.messages[0]["sid"]
         assert db.session.scalar(select(Invitation)).status is InvitationStatus.SENT
-    assert twilio_server.messages[0]["body"].endswith(f"http://parentlink.test/a/{token}")
+    assert (
+        f": http://parentlink.test/a/{token} (Replies are not read.)"
+        in (twilio_server.messages[0]["body"])
+    )
 
 
 def test_a_signed_delivery_report_is_recorded(app, client, sent_sms):

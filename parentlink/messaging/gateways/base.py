@@ -7,8 +7,14 @@ them an `Outgoing` (plain data) and records the `SendResult` they return.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
+
+
+class ProviderUnavailable(Exception):
+    """The provider could not be asked (network, outage): try again later."""
 
 
 class Outcome(enum.Enum):
@@ -56,6 +62,13 @@ class Gateway(Protocol):
 
     def send(self, outgoing: Outgoing) -> SendResult: ...
 
-    def send_batch(self, batch: list[Outgoing]) -> list[SendResult]:
-        """Send several; an implementation may share one connection across them."""
+    def send_batch(
+        self, batch: list[Outgoing], pace: Callable[[], None] | None = None
+    ) -> list[SendResult]:
+        """Send several (calling `pace()` before each); may share one connection."""
+        ...
+
+    def find_accepted(self, outgoing: Outgoing, since: datetime) -> str | None:
+        """The provider's id for this message if the provider already took it (sent at or
+        after `since`), else None. Raises ProviderUnavailable if it cannot be asked."""
         ...

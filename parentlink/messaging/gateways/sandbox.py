@@ -9,6 +9,7 @@ import json
 import secrets
 import threading
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,9 +27,14 @@ class SandboxGateway:
     def send(self, outgoing: Outgoing) -> SendResult:
         return self.send_batch([outgoing])[0]
 
-    def send_batch(self, batch: list[Outgoing]) -> list[SendResult]:
+    def send_batch(
+        self, batch: list[Outgoing], pace: Callable[[], None] | None = None
+    ) -> list[SendResult]:
         if not batch:
             return []
+        if pace is not None:
+            for _ in batch:
+                pace()
         records = [self._record(outgoing) for outgoing in batch]
         text = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -37,6 +43,13 @@ class SandboxGateway:
         with _write_lock, self.path.open("a", encoding="utf-8") as file:
             file.write(text)
         return [SendResult.accepted(record["provider_id"], "sandboxed") for record in records]
+
+    def find_accepted(self, outgoing: Outgoing, since: datetime) -> str | None:
+        """The sandbox file is the provider's log: look for this message's line."""
+        for record in read_sandbox(self.path, limit=10_000):
+            if record.get("id") == outgoing.message_id and record.get("body") == outgoing.body:
+                return str(record["provider_id"])
+        return None
 
     def _record(self, outgoing: Outgoing) -> dict[str, Any]:
         return {

@@ -8,7 +8,9 @@ the batch are `retry`; reconnecting is the dispatcher's job on its next run.
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_mail import BadHeaderError, Connection, Mail, Message
@@ -30,7 +32,13 @@ class SmtpEmailGateway:
     def send(self, outgoing: Outgoing) -> SendResult:
         return self.send_batch([outgoing])[0]
 
-    def send_batch(self, batch: list[Outgoing]) -> list[SendResult]:
+    def find_accepted(self, outgoing: Outgoing, since: datetime) -> str | None:
+        """SMTP cannot be asked: None, so the message goes again with its stable Message-ID."""
+        return None
+
+    def send_batch(
+        self, batch: list[Outgoing], pace: Callable[[], None] | None = None
+    ) -> list[SendResult]:
         if not batch:
             return []
         results: list[SendResult] = []
@@ -44,6 +52,8 @@ class SmtpEmailGateway:
                     if conn.host is not None and conn.host.sock is not None:
                         conn.host.sock.settimeout(self.timeout)
                     for outgoing in batch:
+                        if pace is not None:
+                            pace()
                         try:
                             results.append(self._send_one(conn, outgoing))
                         except _ConnectionLost as exc:

@@ -9,6 +9,8 @@ builds every URL on https://api.twilio.com; `_RebasedHttpClient` swaps that orig
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -18,9 +20,10 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from parentlink.messaging.gateways.base import Outgoing, SendResult
+from parentlink.messaging.gateways.base import Outgoing, ProviderUnavailable, SendResult
 
 DEFAULT_API_URL = "https://api.twilio.com"
+RECONCILE_SCAN = 200  # a family's number gets a handful of our messages a term
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 # Errors that are about our account or sender, not the parent's number: the message can go
@@ -133,8 +136,33 @@ class TwilioSmsGateway:
             return SendResult.retry(f"the Twilio client failed: {exc}")
         return SendResult.accepted(str(message.sid), str(message.status or "queued"))
 
-    def send_batch(self, batch: list[Outgoing]) -> list[SendResult]:
-        return [self.send(outgoing) for outgoing in batch]
+    def send_batch(
+        self, batch: list[Outgoing], pace: Callable[[], None] | None = None
+    ) -> list[SendResult]:
+        results = []
+        for outgoing in batch:
+            if pace is not None:
+                pace()
+            results.append(self.send(outgoing))
+        return results
+
+    def find_accepted(self, outgoing: Outgoing, since: datetime) -> str | None:
+        """The SID of a message to this number with the same text (which holds the personal
+        link), created at or after `since`; else None. Twilio orders its list by the time
+        a message was sent, and one still queued there has none, so the newest
+        `RECONCILE_SCAN` messages to the number are all read rather than stopping early."""
+        try:
+            for message in self.client.messages.stream(
+                to=outgoing.to, limit=RECONCILE_SCAN, page_size=100
+            ):
+                created = message.date_created
+                if created is not None and created < since:
+                    continue
+                if message.body == outgoing.body and message.direction != "inbound":
+                    return str(message.sid)
+        except (TwilioException, requests.RequestException) as exc:
+            raise ProviderUnavailable(f"could not list Twilio messages: {exc}") from exc
+        return None
 
     def close(self) -> None:
         """Close the pooled HTTP connections (the gateway stays usable)."""

@@ -1,0 +1,56 @@
+"""`parentlink campaign preview`: the rendered SMS, segments and cost before a launch."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from parentlink.messaging.preview import preview_invitations
+from parentlink.messaging.templates import TemplateProblem
+
+
+@click.command(
+    "preview",
+    help="Show the invitation SMS and emails a launch would queue, the segments each SMS "
+    "costs and the estimated price; exits 1 if a launch would be refused.",
+)
+@click.option("--school", "school_slug", help="The school's slug (if several).")
+@click.option("--show", default=5, show_default=True, help="How many SMS to print in full.")
+@with_appcontext
+def preview_command(school_slug: str | None, show: int) -> None:
+    from parentlink.cli import _school
+
+    school = _school(school_slug)
+    try:
+        preview = preview_invitations(school)
+    except TemplateProblem as exc:
+        raise click.ClickException(f"A message template needs fixing: {exc}") from exc
+    sms = preview.sms
+    click.echo(
+        f"{len(preview.recipients)} invitations: {len(sms)} SMS, {preview.emails} emails; "
+        f"{len(preview.unreachable)} contacts have no usable mobile or email."
+    )
+    histogram = ", ".join(f"{n} x {size}" for size, n in preview.segments_histogram.items())
+    click.echo(f"SMS segments: {preview.total_segments} ({histogram or 'none'})")
+    click.echo(
+        f"Estimated cost: {preview.currency} {preview.estimated_cost} "
+        f"at {preview.price_per_segment} per segment"
+    )
+    for recipient in (preview.over_limit or sms)[:show]:
+        segments = recipient.segments
+        assert segments is not None
+        click.echo(
+            f"\n- to {recipient.first_name} (contact {recipient.contact_id}): "
+            f"{segments.count} segment(s), {segments.encoding}, {segments.characters} characters"
+        )
+        if segments.non_gsm:
+            click.echo(f"  not GSM-7: {' '.join(segments.non_gsm)}")
+        click.echo(f"  {recipient.text}")
+    if not preview.can_launch:
+        click.echo(
+            f"\nLaunch would be refused: {len(preview.over_limit)} SMS over the limit of "
+            f"{preview.segment_limit} segments.",
+            err=True,
+        )
+        raise SystemExit(1)
+    click.echo(f"\nEvery SMS is within the limit of {preview.segment_limit} segments.")

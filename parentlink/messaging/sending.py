@@ -1,0 +1,77 @@
+"""Sending a claimed batch: a thread pool, paced per channel by a token bucket.
+
+SMS go one request per message (each worker thread keeps its own HTTP connection to
+Twilio). Email is split into one chunk per worker, each chunk over one SMTP connection.
+Gateways never touch the database; the pool lives as long as the app.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from flask import Flask, current_app
+
+from parentlink.directory.models import Channel
+from parentlink.messaging.gateways import gateway_for
+from parentlink.messaging.gateways.base import Outgoing, SendResult
+from parentlink.messaging.pacing import TokenBucket
+
+_POOL = "parentlink.dispatch_pool"
+_BUCKETS = "parentlink.rate_limits"
+
+
+def send_all(batch: list[Outgoing]) -> dict[int, SendResult]:
+    app = current_app._get_current_object()
+    pool = _pool(app)
+    futures: list[tuple[list[Outgoing], Future]] = []
+    for channel in Channel:
+        items = [item for item in batch if item.channel == channel.value]
+        if not items:
+            continue
+        gateway = gateway_for(channel)
+        bucket = bucket_for(channel)
+        if channel is Channel.SMS:
+            for item in items:
+                futures.append(([item], pool.submit(_send_one, app, gateway, bucket, item)))
+        else:
+            workers = app.config["DISPATCH_THREADS"]
+            size = max(1, -(-len(items) // workers))
+            for start in range(0, len(items), size):
+                chunk = items[start : start + size]
+                futures.append((chunk, pool.submit(_send_chunk, app, gateway, bucket, chunk)))
+    results: dict[int, SendResult] = {}
+    for items, future in futures:
+        try:
+            sent = future.result()
+        except Exception as exc:  # a gateway bug must not lose the batch's other results
+            sent = [SendResult.retry(f"the gateway failed: {exc!r}") for _ in items]
+        results.update({item.message_id: r for item, r in zip(items, sent, strict=True)})
+    return results
+
+
+def bucket_for(channel: Channel) -> TokenBucket:
+    app = current_app._get_current_object()
+    buckets = app.extensions.setdefault(_BUCKETS, {})
+    if channel not in buckets:
+        key = "SMS_PER_SECOND" if channel is Channel.SMS else "EMAIL_PER_SECOND"
+        buckets[channel] = TokenBucket(app.config[key])
+    return buckets[channel]
+
+
+def _pool(app: Flask) -> ThreadPoolExecutor:
+    pool = app.extensions.get(_POOL)
+    if pool is None:
+        pool = ThreadPoolExecutor(app.config["DISPATCH_THREADS"], thread_name_prefix="dispatch")
+        app.extensions[_POOL] = pool
+    return pool
+
+
+def _send_one(app: Flask, gateway, bucket: TokenBucket, item: Outgoing) -> list[SendResult]:
+    bucket.take()
+    with app.app_context():
+        return [gateway.send(item)]
+
+
+def _send_chunk(app: Flask, gateway, bucket: TokenBucket, chunk: list[Outgoing]):
+    with app.app_context():
+        return gateway.send_batch(chunk, pace=bucket.take)

@@ -1,0 +1,106 @@
+"""SMS text: normalise to the GSM-7 alphabet, and count the segments a provider bills.
+
+GSM 03.38 (3GPP TS 23.038): a message in the GSM-7 default alphabet fits 160 characters
+in one segment, or 153 per segment once split (7 septets go to the concatenation
+header); the extension-table characters ^ { } \\ [ ~ ] | € take two septets (an escape
+and the character), and an escape pair is never split across two segments. A single
+character outside GSM-7 makes the whole message UCS-2: 70 UTF-16 code units in one
+segment, or 67 per segment; an emoji outside the Basic Multilingual Plane is a surrogate
+pair (two units) and is never split either.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+) - {"\x1b"}
+GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+
+# Typography that phones, word processors and MIS exports put into text, and what it
+# should be in an SMS so that one stray character does not switch the message to UCS-2
+# (which more than doubles the number of segments).
+_REPLACEMENTS = {
+    **dict.fromkeys("‘’‚‛′´`", "'"),
+    **dict.fromkeys("“”„‟″«»", '"'),
+    **dict.fromkeys("‐‑‒–—―−", "-"),
+    "…": "...",
+    "•": "-",
+    "\t": " ",
+    # spaces of every width, including the non-breaking ones
+    **dict.fromkeys("\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008", " "),
+    **dict.fromkeys("\u2009\u200a\u202f\u205f\u3000", " "),
+    # invisible characters: zero-width spaces and joiners, word joiner, BOM, soft hyphen
+    **dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad", ""),
+}
+_TABLE = str.maketrans(_REPLACEMENTS)
+_SPACES = re.compile(r"[ ]{2,}")
+
+
+def normalise(text: str) -> str:
+    """The same message in GSM-7 where only typography or an accent stood in the way.
+
+    A letter outside GSM-7 whose base letter is in it loses its accent (Zoë -> Zoe,
+    Chloé stays, é being GSM-7), as Twilio's "smart encoding" does: one such letter would
+    otherwise make every SMS to that family cost two or three times as much. Letters with
+    no such base (Łukasz, Аня) are kept, and the message goes as UCS-2."""
+    text = _SPACES.sub(" ", text.translate(_TABLE)).strip()
+    return "".join(ch if _is_gsm7_char(ch) else _fold(ch) for ch in text)
+
+
+def _is_gsm7_char(ch: str) -> bool:
+    return ch in GSM7_BASIC or ch in GSM7_EXTENSION
+
+
+def _fold(ch: str) -> str:
+    base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    return base if base and all(_is_gsm7_char(c) for c in base) else ch
+
+
+def is_gsm7(text: str) -> bool:
+    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+
+
+@dataclass(frozen=True)
+class Segments:
+    encoding: str  # "GSM-7" or "UCS-2"
+    count: int
+    units: int  # septets (GSM-7) or UTF-16 code units (UCS-2)
+    characters: int
+    non_gsm: tuple[str, ...] = ()  # the characters that forced UCS-2
+
+    @property
+    def per_segment(self) -> int:
+        single, multi = (160, 153) if self.encoding == "GSM-7" else (70, 67)
+        return single if self.count <= 1 else multi
+
+
+def count_segments(text: str) -> Segments:
+    if is_gsm7(text):
+        sizes = [2 if ch in GSM7_EXTENSION else 1 for ch in text]
+        encoding, single, multi = "GSM-7", 160, 153
+        non_gsm: tuple[str, ...] = ()
+    else:
+        sizes = [len(ch.encode("utf-16-le")) // 2 for ch in text]
+        encoding, single, multi = "UCS-2", 70, 67
+        seen: dict[str, None] = {}
+        for ch in text:
+            if ch not in GSM7_BASIC and ch not in GSM7_EXTENSION:
+                seen.setdefault(ch)
+        non_gsm = tuple(seen)
+    units = sum(sizes)
+    if units == 0:
+        count = 0
+    elif units <= single:
+        count = 1
+    else:  # fill segments one character at a time: a pair never straddles two
+        count, used = 1, 0
+        for size in sizes:
+            if used + size > multi:
+                count, used = count + 1, 0
+            used += size
+    return Segments(encoding, count, units, len(text), non_gsm)

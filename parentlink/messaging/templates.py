@@ -1,0 +1,201 @@
+"""Message templates (templates/messages/): which placeholders each kind may use, checks
+that run before anything is sent, and rendering.
+
+Every kind lists the placeholders it offers and the ones its text must use (an invitation
+without its link is useless). A template that uses a placeholder its kind does not offer,
+forgets a required one, or reaches for an attribute that is not there (an SMS asking for
+`contact.last_name`: first names only in SMS) is an error when it is checked (at start-up
+in tests, when an edited template is saved, when a campaign is previewed), never a
+message that goes out with a gap in it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
+
+from flask import current_app
+from jinja2 import Environment, StrictUndefined, TemplateError, meta
+
+from parentlink.directory.models import Channel
+from parentlink.messaging.models import LINK_PLACEHOLDER, MessageKind
+from parentlink.messaging.sms import normalise
+
+_K = MessageKind
+_PARENT = frozenset({"school", "contact", "children", "link", "one_way"})
+PLACEHOLDERS: dict[MessageKind, frozenset[str]] = {
+    _K.INVITE: _PARENT,
+    _K.REMINDER_1: _PARENT | {"closes_on"},
+    _K.REMINDER_2: _PARENT | {"closes_on"},
+    _K.REMINDER_3: _PARENT | {"closes_on"},
+    _K.RECEIPT: _PARENT | {"reference", "has_questions"},
+    _K.NEW_LINK: _PARENT,
+    _K.CONCERN_ACK: frozenset({"school", "contact", "reference", "one_way"}),
+    _K.DSL_ALERT: frozenset({"school", "link", "reference", "one_way"}),
+    _K.CONCERN_ESCALATION: frozenset({"school", "link", "reference", "reported", "one_way"}),
+    _K.CONCERN_DIGEST: frozenset({"school", "link", "rows", "today", "one_way"}),
+    _K.ROUND_NOTICE: frozenset({"school", "round", "audience_text", "one_way"}),
+}
+REQUIRED: dict[MessageKind, frozenset[str]] = {
+    _K.INVITE: frozenset({"link", "children"}),
+    _K.REMINDER_1: frozenset({"link", "children", "closes_on"}),
+    _K.REMINDER_2: frozenset({"link", "children"}),
+    _K.REMINDER_3: frozenset({"link", "children", "closes_on"}),
+    _K.RECEIPT: frozenset({"link", "reference"}),
+    _K.NEW_LINK: frozenset({"link"}),
+    _K.CONCERN_ACK: frozenset({"reference"}),
+    _K.DSL_ALERT: frozenset({"link", "reference"}),
+    _K.CONCERN_ESCALATION: frozenset({"link", "reference"}),
+    _K.CONCERN_DIGEST: frozenset({"link", "rows"}),
+    _K.ROUND_NOTICE: frozenset({"round"}),
+}
+SUBJECTS = {
+    _K.INVITE: "Please confirm our social media agreement",
+    _K.REMINDER_1: "Reminder: please confirm our social media agreement",
+    _K.REMINDER_2: "We have not had your answer yet",
+    _K.REMINDER_3: "Last reminder: our social media agreement",
+    _K.RECEIPT: "Thank you: your confirmation",
+    _K.NEW_LINK: "Your new link",
+    _K.CONCERN_ACK: "We have received your report",
+    _K.DSL_ALERT: "A new concern has been reported",
+    _K.TEST: "ParentLink test message",
+    _K.CONCERN_ESCALATION: "A concern has not been acknowledged",
+    _K.CONCERN_DIGEST: "Open concerns today",
+    _K.ROUND_NOTICE: "ParentLink: a termly round is about to start",
+}
+# What a check renders with: every attribute a template may use, and no more.
+SAMPLE = {
+    "school": SimpleNamespace(
+        name="Coates Lane Primary School",
+        short_name="Coates Lane Primary",
+        office_phone="01632 960123",
+        office_email="office@example.com",
+        round_open_days=21,
+    ),
+    "contact": SimpleNamespace(first_name="Sam", last_name="Example"),
+    "children": "Amelia and Oscar",
+    "link": LINK_PLACEHOLDER,
+    "one_way": True,
+    "closes_on": "Friday 16 October",
+    "reference": "PL-ABC234",
+    "has_questions": True,
+    "reported": datetime(2026, 11, 20, 16, 0, tzinfo=UTC),
+    "today": date(2026, 11, 23),
+    "rows": [("C-7K3M9Q", "new", 3)],
+    "round": SimpleNamespace(id=7, term_name="Spring 2027", starts_on=date(2027, 1, 8)),
+    "audience_text": "every family",
+}
+
+
+class TemplateProblem(ValueError):
+    """A message template that must not be used as it is; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    body: str
+    subject: str | None = None
+    html: str | None = None
+
+
+def template_names(kind: MessageKind, channel: Channel) -> list[str]:
+    if channel is Channel.SMS:
+        return [f"messages/sms/{kind.value}.txt"]
+    return [f"messages/email/{kind.value}.txt", f"messages/email/{kind.value}.html"]
+
+
+def check_source(kind: MessageKind, channel: Channel, name: str, source: str) -> None:
+    """Check one template's text (for an editor's Save, or a file on disk)."""
+    env = _strict_env()
+    try:
+        parsed = env.parse(source)
+    except TemplateError as exc:
+        raise TemplateProblem(f"{name}: {exc}") from exc
+    allowed = PLACEHOLDERS.get(kind, frozenset(SAMPLE))
+    used = meta.find_undeclared_variables(parsed) - set(env.globals)
+    unknown = sorted(used - allowed)
+    if unknown:
+        raise TemplateProblem(
+            f"{name}: unknown placeholder {', '.join(unknown)} "
+            f"(this message can use: {', '.join(sorted(allowed))})"
+        )
+    missing = sorted(REQUIRED.get(kind, frozenset()) - used - _used_by_includes(env, parsed))
+    if missing:
+        raise TemplateProblem(f"{name}: missing placeholder {', '.join(missing)}")
+    try:
+        env.from_string(source).render(**_view(channel, dict(SAMPLE)))
+    except TemplateError as exc:
+        what = str(exc)
+        if channel is Channel.SMS and "has no attribute" in what:
+            what += " (SMS use first names only: contact.first_name)"
+        raise TemplateProblem(f"{name}: {what}") from exc
+
+
+def check_templates() -> None:
+    """Check every kind's templates on disk; raises TemplateProblem on the first problem."""
+    loader = current_app.jinja_env.loader
+    for kind in PLACEHOLDERS:
+        for channel in Channel:
+            for name in template_names(kind, channel):
+                source, _, _ = loader.get_source(current_app.jinja_env, name)
+                check_source(kind, channel, name, source)
+
+
+def render(kind: MessageKind, channel: Channel, **context: object) -> Rendered:
+    """The message for one recipient. A missing value raises TemplateProblem."""
+    context.setdefault("link", LINK_PLACEHOLDER)
+    context.setdefault("one_way", sms_is_one_way())
+    env = _strict_env()
+    view = _view(channel, context)
+    try:
+        if channel is Channel.SMS:
+            (name,) = template_names(kind, channel)
+            body = env.get_template(name).render(**view)
+            return Rendered(body=normalise(" ".join(body.split())))
+        text_name, html_name = template_names(kind, channel)
+        return Rendered(
+            body=env.get_template(text_name).render(**view).strip() + "\n",
+            subject=SUBJECTS.get(kind, "A message from school"),
+            html=env.get_template(html_name).render(**view),
+        )
+    except TemplateError as exc:
+        raise TemplateProblem(f"{kind.value} {channel.value}: {exc}") from exc
+
+
+def sms_is_one_way() -> bool:
+    """An alphanumeric sender ID cannot receive replies; a number (or service) can."""
+    sender = current_app.config.get("TWILIO_FROM", "")
+    return not (sender.startswith("+") or sender.startswith("MG"))
+
+
+def _view(channel: Channel, context: dict) -> dict:
+    """For SMS, the people in the context shrink to their first names."""
+    if channel is not Channel.SMS:
+        return context
+    view = dict(context)
+    if "contact" in view:
+        view["contact"] = SimpleNamespace(first_name=view["contact"].first_name)
+    if "school" in view:
+        school = view["school"]
+        view["school"] = SimpleNamespace(
+            name=school.name, short_name=school.short_name, office_phone=school.office_phone
+        )
+    return view
+
+
+def _used_by_includes(env: Environment, parsed) -> set[str]:
+    used: set[str] = set()
+    for name in meta.find_referenced_templates(parsed):
+        if name:
+            source, _, _ = env.loader.get_source(env, name)
+            used |= meta.find_undeclared_variables(env.parse(source))
+    return used
+
+
+def _strict_env() -> Environment:
+    env = current_app.extensions.get("parentlink.message_env")
+    if env is None:
+        env = current_app.jinja_env.overlay(undefined=StrictUndefined)
+        current_app.extensions["parentlink.message_env"] = env
+    return env
