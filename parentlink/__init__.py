@@ -55,6 +55,8 @@ def create_app(config: dict | None = None) -> Flask:
     filters.init_app(app)
     errors.init_app(app)
 
+    from parentlink.concerns.office_routes import blueprint as concerns_office
+    from parentlink.concerns.routes import blueprint as concerns
     from parentlink.messaging.webhooks import blueprint as webhooks
     from parentlink.office.routes import blueprint as office
     from parentlink.parents.routes import blueprint as parents
@@ -62,6 +64,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(parents)
     app.register_blueprint(office)
     app.register_blueprint(webhooks)
+    app.register_blueprint(concerns)
+    app.register_blueprint(concerns_office)
     extensions.csrf.exempt(webhooks)  # Twilio signs its requests instead
 
     if settings.is_development(app.config):

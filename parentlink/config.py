@@ -68,6 +68,8 @@ def from_environment(instance_path: str) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+        # Concern screenshots: kept outside the web root, never served publicly.
+        "UPLOAD_DIR": env("PARENTLINK_UPLOAD_DIR", str(Path(instance_path) / "uploads")),
     }
 
 

@@ -7,7 +7,7 @@ from parentlink.campaigns.models import (
     Confirmation,
     Invitation,
 )
-from parentlink.concerns.models import Concern
+from parentlink.concerns.models import Concern, ConcernAttachment, ConcernEntry, ConcernView
 from parentlink.core.audit import AuditEvent
 from parentlink.directory.models import Contact, Pupil, PupilContact
 from parentlink.messaging.models import DeliveryEvent, Message
@@ -24,6 +24,9 @@ __all__ = [
     "ClauseResponse",
     "Closure",
     "Concern",
+    "ConcernAttachment",
+    "ConcernEntry",
+    "ConcernView",
     "Confirmation",
     "Contact",
     "DeliveryEvent",
