@@ -211,8 +211,12 @@ def attachment(concern_id: int, attachment_id: int):
     item = db.session.get(ConcernAttachment, attachment_id)
     if item is None or item.concern_id != concern.id:
         abort(404)
+    try:
+        path = path_of(item.stored_name)
+        response = send_file(path, mimetype=item.content_type, max_age=0)
+    except FileNotFoundError:  # the upload folder was not restored with the database
+        abort(404)
     services.record_view(concern, current_user, f"attachment:{item.id}")
-    response = send_file(path_of(item.stored_name), mimetype=item.content_type, max_age=0)
     response.headers["Content-Disposition"] = "inline"
     return response
 

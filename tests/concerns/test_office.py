@@ -271,3 +271,16 @@ def test_an_inbound_text_becomes_a_concern_linked_to_the_contact(app):
         with pytest.raises(services.ConcernError):
             services.create_concern_from_text(999999, "hello", office)
         db.session.rollback()
+
+
+def test_a_screenshot_missing_from_disk_is_a_plain_404(app, client):
+    from pathlib import Path
+
+    from parentlink.concerns.models import ConcernAttachment
+
+    cid, aid, _ = _reported(app)
+    with app.app_context():
+        stored = db.session.get(ConcernAttachment, aid).stored_name
+    (Path(app.config["UPLOAD_DIR"]) / stored).unlink()
+    login(client, "dsl")
+    assert client.get(f"/office/concerns/{cid}/attachments/{aid}").status_code == 404
