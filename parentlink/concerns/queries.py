@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -45,6 +46,19 @@ def concern_in_school(school_id: int, concern_id: int) -> Concern | None:
 def concern_of_contact(contact_id: int, reference: str) -> Concern | None:
     return db.session.scalar(
         select(Concern).where(Concern.contact_id == contact_id, Concern.reference == reference)
+    )
+
+
+def same_report_since(contact_id: int, description: str, since: datetime) -> Concern | None:
+    """The same words from the same parent a moment ago: a double tap, not a new concern."""
+    return db.session.scalar(
+        select(Concern)
+        .where(
+            Concern.contact_id == contact_id,
+            Concern.description == description,
+            Concern.reported_at >= since,
+        )
+        .limit(1)
     )
 
 

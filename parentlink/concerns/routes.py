@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from parentlink.concerns.forms import CATEGORY_LABELS, PLATFORMS, ReportForm
 from parentlink.concerns.models import ConcernCategory
-from parentlink.concerns.queries import concern_of_contact, concerns_of_contact
+from parentlink.concerns.queries import (
+    concern_of_contact,
+    concerns_of_contact,
+    same_report_since,
+)
 from parentlink.concerns.services import Report, report_concern
 from parentlink.concerns.uploads import MAX_FILES, UploadRefused, clean_image
+from parentlink.core.clock import now
 from parentlink.core.security import mark_token_page
 from parentlink.parents.routes import _link_not_working, _usable_invitation
 
@@ -69,6 +76,10 @@ def report(token: str):
     pupil_id = form.pupil_id()
     if pupil_id is not None and pupil_id not in allowed:  # RadioField checks choices too
         return _link_not_working()
+    description = form.description.data.strip()
+    repeat = same_report_since(invitation.contact_id, description, now() - timedelta(minutes=30))
+    if repeat is not None:  # sent twice on a slow connection: show the first one
+        return redirect(url_for("concerns.sent", token=token, reference=repeat.reference), 303)
     try:
         screenshots = _screenshots(form)
     except UploadRefused as refusal:
@@ -77,7 +88,7 @@ def report(token: str):
         invitation.contact,
         Report(
             category=ConcernCategory(form.category.data),
-            description=form.description.data.strip(),
+            description=description,
             platform=(form.platform.data or "").strip() or None,
             happened_on=form.happened_on.data,
             pupil_id=pupil_id,

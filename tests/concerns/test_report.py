@@ -261,3 +261,13 @@ def test_without_the_csrf_token_nothing_is_stored(app, client):
 
 def test_zlib_is_what_makes_the_bomb_small():
     assert len(_bomb()) < 200_000 and zlib  # the refusal above is of a small file
+
+
+def test_sending_the_same_report_twice_keeps_one_concern(app, client):
+    token = seed(app)
+    data = _form(client, token)
+    first = client.post(f"/a/{token}/concern", data=data)
+    second = client.post(f"/a/{token}/concern", data=data)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert _counts(app) == (1, 0, 1)
