@@ -29,6 +29,7 @@ from parentlink.concerns.models import (
 )
 from parentlink.concerns.queries import concern_in_school, inbox, status_counts, views_of
 from parentlink.concerns.uploads import path_of
+from parentlink.core.clock import now
 from parentlink.db import db
 
 blueprint = Blueprint("concerns_office", __name__, url_prefix="/office/concerns")
@@ -229,6 +230,7 @@ def printable(concern_id: int):
     return render_template(
         "concerns/office/print.html",
         concern=concern,
+        printed_at=now(),
         categories=CATEGORY_LABELS,
         urgencies=URGENCY_LABELS,
     )

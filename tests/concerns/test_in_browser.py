@@ -134,6 +134,14 @@ def test_a_parent_reports_the_dsl_acts_the_parent_sees_and_office_sees_nothing(
     dsl_page.get_by_label("Outcome").fill("Spoke to both families; the posts were removed.")
     dsl_page.get_by_role("button", name="Close the concern").click()
     assert dsl_page.locator("[data-field=status]").inner_text() == "closed"
+    dsl_page.get_by_role("link", name="Printable record").click()
+    dsl_page.emulate_media(media="print")
+    assert not dsl_page.get_by_role("link", name="Back to the concern").is_visible()
+    assert dsl_page.get_by_text(
+        "Spoke to both families; the posts were removed."
+    ).first.is_visible()
+    dsl_page.screenshot(path=str(ARTIFACTS / "concern-dsl-print.png"), full_page=True)
+    dsl_page.emulate_media(media="screen")
     dsl_page.goto(f"{base}/office/concerns/?status=closed")
     assert dsl_page.get_by_role("link", name=reference).is_visible()
     dsl_page.screenshot(path=str(ARTIFACTS / "concern-dsl-inbox.png"), full_page=True)

@@ -191,6 +191,7 @@ def test_every_view_is_recorded_with_who_and_what(app, client):
     shot.close()
     printed = client.get(f"/office/concerns/{cid}/print").get_data(as_text=True)
     assert SECRET in printed and "Chronology" in printed
+    assert "Confidential: safeguarding record" in printed
     page = client.get(f"/office/concerns/{cid}").get_data(as_text=True)
     assert "Who has looked at this concern" in page
     with app.app_context():

@@ -115,6 +115,7 @@ def test_a_report_with_a_screenshot_is_stored_acknowledged_and_stripped(app, cli
         [attachment] = concern.attachments
         ack = db.session.scalar(select(Message).where(Message.kind == MessageKind.CONCERN_ACK))
         assert concern.reference in ack.body
+        assert len(ack.body) <= 160 and ack.body.isascii()  # one SMS segment
         assert "WhatsApp" not in ack.body and "mean" not in ack.body and "Amelia" not in ack.body
     [stored] = _stored_files(app)
     assert stored.name == Path(attachment.stored_name).name
