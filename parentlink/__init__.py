@@ -58,6 +58,8 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     limiter.init_app(app)
 
+    from parentlink.concerns.office_routes import blueprint as concerns_office
+    from parentlink.concerns.routes import blueprint as concerns
     from parentlink.messaging.webhooks import blueprint as webhooks
     from parentlink.office.jobs_panel import blueprint as jobs_panel
     from parentlink.office.routes import blueprint as office
@@ -67,6 +69,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(office)
     app.register_blueprint(jobs_panel)
     app.register_blueprint(webhooks)
+    app.register_blueprint(concerns)
+    app.register_blueprint(concerns_office)
     extensions.csrf.exempt(webhooks)  # Twilio signs its requests instead
 
     if settings.is_development(app.config):

@@ -97,6 +97,8 @@ def from_environment(instance_path: str) -> dict:
         # Per-IP limits on "send me a new link" (Flask-Limiter): memory:// counts per process.
         "RATELIMIT_STORAGE_URI": env("PARENTLINK_RATELIMIT_STORAGE", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": False,
+        # Concern screenshots: kept outside the web root, never served publicly.
+        "UPLOAD_DIR": env("PARENTLINK_UPLOAD_DIR", str(Path(instance_path) / "uploads")),
     }
 
 

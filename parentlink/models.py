@@ -16,7 +16,7 @@ from parentlink.campaigns.models import (
 )
 from parentlink.campaigns.rounds import TermRound
 from parentlink.concerns.alerts import ConcernAlert, ConcernDigest
-from parentlink.concerns.models import Concern
+from parentlink.concerns.models import Concern, ConcernAttachment, ConcernEntry, ConcernView
 from parentlink.core.audit import AuditEvent
 from parentlink.core.jobruns import JobRun
 from parentlink.directory.models import Contact, Pupil, PupilContact
@@ -37,6 +37,9 @@ __all__ = [
     "Concern",
     "ConcernAlert",
     "ConcernDigest",
+    "ConcernAttachment",
+    "ConcernEntry",
+    "ConcernView",
     "Confirmation",
     "Contact",
     "DeliveryEvent",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from parentlink.core.clock import now
 from parentlink.core.states import check_transition
@@ -28,6 +28,26 @@ class ConcernStatus(enum.Enum):
     CLOSED = "closed"
 
 
+class ConcernUrgency(enum.Enum):
+    ROUTINE = "routine"
+    SOON = "soon"
+    URGENT = "urgent"
+
+
+class ConcernSource(enum.Enum):
+    LINK = "link"  # the parent's own form
+    SMS = "sms"  # an inbound text the office turned into a concern
+
+
+# What the parent sees of each status: never more than this.
+PARENT_STATUS = {
+    "new": "Received",
+    "acknowledged": "Being looked at",
+    "in-progress": "Being looked at",
+    "closed": "Closed",
+}
+
+
 CONCERN_TRANSITIONS = {
     ConcernStatus.NEW: frozenset(
         {ConcernStatus.ACKNOWLEDGED, ConcernStatus.IN_PROGRESS, ConcernStatus.CLOSED}
@@ -39,6 +59,9 @@ CONCERN_TRANSITIONS = {
 
 class Concern(db.Model):
     __tablename__ = "concern"
+    __table_args__ = (
+        Index("ix_concern_school_id_status_reported_at", "school_id", "status", "reported_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
@@ -54,6 +77,24 @@ class Concern(db.Model):
     acknowledged_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     alerted_at: Mapped[datetime | None]
+    source: Mapped[ConcernSource] = mapped_column(default=ConcernSource.LINK)
+    urgency: Mapped[ConcernUrgency | None]
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    outcome: Mapped[str | None] = mapped_column(Text)
+
+    contact = relationship("Contact")
+    pupil = relationship("Pupil")
+    assigned_to = relationship("StaffUser")
+    entries: Mapped[list[ConcernEntry]] = relationship(
+        back_populates="concern", order_by="ConcernEntry.id"
+    )
+    attachments: Mapped[list[ConcernAttachment]] = relationship(
+        back_populates="concern", order_by="ConcernAttachment.id"
+    )
+
+    @property
+    def parent_status(self) -> str:
+        return PARENT_STATUS[self.status.value]
 
     def move_to(self, target: ConcernStatus, at: datetime) -> None:
         check_transition(self.status, target, CONCERN_TRANSITIONS)
@@ -62,3 +103,82 @@ class Concern(db.Model):
             self.acknowledged_at = at
         elif target is ConcernStatus.CLOSED:
             self.closed_at = at
+
+
+class EntryKind(enum.Enum):
+    REPORTED = "reported"
+    NOTE = "note"
+    CORRECTION = "correction"
+    STATUS = "status"
+    TRIAGE = "triage"
+    ASSIGNMENT = "assignment"
+    OUTCOME = "outcome"
+
+
+class ConcernEntry(db.Model):
+    """One line of the chronology. Never edited or deleted: a correction is a new entry."""
+
+    __tablename__ = "concern_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    concern_id: Mapped[int] = mapped_column(ForeignKey("concern.id"), index=True)
+    at: Mapped[datetime] = mapped_column(default=now)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    author_label: Mapped[str] = mapped_column(String(200))  # "Jo Lead (DSL)", "Parent"
+    kind: Mapped[EntryKind]
+    text: Mapped[str] = mapped_column(Text)
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("concern_entry.id"))
+
+    concern: Mapped[Concern] = relationship(back_populates="entries")
+
+
+class AppendOnly(Exception):
+    """A chronology entry or a view record cannot be changed or removed."""
+
+
+@event.listens_for(ConcernEntry, "before_update")
+@event.listens_for(ConcernEntry, "before_delete")
+def _entries_are_append_only(mapper, connection, target) -> None:
+    raise AppendOnly("a chronology entry is never edited or deleted; add a correction")
+
+
+class ConcernView(db.Model):
+    """Who looked at a concern, and when (the record, a print, an attachment, an export)."""
+
+    __tablename__ = "concern_view"
+    __table_args__ = (Index("ix_concern_view_concern_id_at", "concern_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    concern_id: Mapped[int] = mapped_column(ForeignKey("concern.id"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    at: Mapped[datetime] = mapped_column(default=now)
+    what: Mapped[str] = mapped_column(String(40))  # "record", "print", "attachment:3", "export"
+
+    staff = relationship("StaffUser")
+
+
+@event.listens_for(ConcernView, "before_update")
+@event.listens_for(ConcernView, "before_delete")
+def _views_are_append_only(mapper, connection, target) -> None:
+    raise AppendOnly("a view record is never edited or deleted")
+
+
+class ConcernAttachment(db.Model):
+    """A screenshot, re-encoded without its metadata, kept outside the web root."""
+
+    __tablename__ = "concern_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
+    concern_id: Mapped[int] = mapped_column(ForeignKey("concern.id"), index=True)
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)  # random, no user input
+    content_type: Mapped[str] = mapped_column(String(40))  # image/png or image/jpeg
+    size_bytes: Mapped[int]
+    width: Mapped[int]
+    height: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+    concern: Mapped[Concern] = relationship(back_populates="attachments")

@@ -43,7 +43,9 @@ def _usable_invitation(token: str, *, for_update: bool = False):
 
 
 def _link_not_working():
-    """Unknown, expired and revoked links all get this one page: it tells nothing apart."""
+    """Unknown, expired and revoked links all get this one page: it tells nothing apart
+    (not even that a token was valid: no per-link language switch here)."""
+    g.pop("parent_token", None)
     return render_template("parents/link_not_working.html", form=NewLinkForm()), 404
 
 

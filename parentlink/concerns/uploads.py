@@ -1,0 +1,112 @@
+"""Screenshots sent with a concern: PNG or JPEG only, size-limited, re-encoded by Pillow so
+no metadata (EXIF, GPS, text chunks) survives, kept in a folder outside the web root.
+
+Checking never writes anything: `clean_image` works in memory, and the files are written
+only once every screenshot of a report has passed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+MAX_FILES = 3
+MAX_BYTES = 5 * 1024 * 1024  # per screenshot, as sent
+MAX_PIXELS = 40_000_000  # a long scrolling screenshot is well under this
+FORMATS = {"PNG": ("image/png", "png"), "JPEG": ("image/jpeg", "jpg")}
+
+
+class UploadRefused(ValueError):
+    """A screenshot we will not keep; the message is for the parent."""
+
+
+@dataclass(frozen=True)
+class CleanImage:
+    data: bytes
+    content_type: str
+    extension: str
+    width: int
+    height: int
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def clean_image(stream: BinaryIO, filename: str = "") -> CleanImage:
+    """Read one upload and return it re-encoded without metadata, or raise UploadRefused."""
+    label = f'"{filename}"' if filename else "A screenshot"
+    raw = stream.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        raise UploadRefused(f"{label} is too large: each screenshot can be up to 5 MB.")
+    if not raw:
+        raise UploadRefused(f"{label} is empty.")
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns (and past twice its limit, refuses) on images that would
+            # decompress to a huge size; either way we refuse, never just warn.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(raw), formats=list(FORMATS)) as image:
+                if image.width * image.height > MAX_PIXELS:
+                    raise UploadRefused(f"{label} is too big a picture to accept.")
+                kind = "JPEG" if image.format == "MPO" else image.format  # phone cameras
+                image.load()
+                upright = ImageOps.exif_transpose(image)
+                return _encode(upright, kind)
+    except UploadRefused:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UploadRefused(f"{label} is too big a picture to accept.") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise UploadRefused(
+            f"{label} is not a picture we can accept: please send PNG or JPEG screenshots only."
+        ) from None
+
+
+def _encode(image: Image.Image, kind: str) -> CleanImage:
+    content_type, extension = FORMATS[kind]
+    out = io.BytesIO()
+    if kind == "JPEG":
+        pixels = image.convert("RGB")
+        pixels.info = {}
+        pixels.save(out, "JPEG", quality=90)
+    else:
+        if image.mode not in {"1", "L", "LA", "RGB", "RGBA", "P"}:
+            image = image.convert("RGBA")
+        pixels = image.copy()
+        pixels.info = {}
+        pixels.save(out, "PNG")
+    return CleanImage(out.getvalue(), content_type, extension, image.width, image.height)
+
+
+def upload_root() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"])
+
+
+def new_stored_name(school_id: int, extension: str) -> str:
+    """A random name that says nothing about the file or the family."""
+    return f"concerns/{school_id}/{secrets.token_hex(16)}.{extension}"
+
+
+def write(stored_name: str, data: bytes) -> Path:
+    path = upload_root() / stored_name
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.write_bytes(data)
+    path.chmod(0o600)
+    return path
+
+
+def path_of(stored_name: str) -> Path:
+    root = upload_root().resolve()
+    path = (root / stored_name).resolve()
+    if root not in path.parents:
+        raise FileNotFoundError(stored_name)
+    return path
