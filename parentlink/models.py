@@ -9,9 +9,15 @@ from parentlink.campaigns.models import (
 )
 from parentlink.concerns.models import Concern
 from parentlink.core.audit import AuditEvent
-from parentlink.directory.models import Contact, Pupil, PupilContact
+from parentlink.directory.models import (
+    ColumnMapping,
+    Contact,
+    ImportUpload,
+    Pupil,
+    PupilContact,
+)
 from parentlink.messaging.models import DeliveryEvent, Message
-from parentlink.office.models import StaffUser
+from parentlink.office.models import LoginAttempt, RecoveryCode, StaffUser
 from parentlink.schools.models import Closure, School, Term
 
 __all__ = [
@@ -21,16 +27,20 @@ __all__ = [
     "AuditEvent",
     "Campaign",
     "Clause",
+    "ColumnMapping",
     "ClauseResponse",
     "Closure",
     "Concern",
     "Confirmation",
     "Contact",
     "DeliveryEvent",
+    "ImportUpload",
     "Invitation",
+    "LoginAttempt",
     "Message",
     "Pupil",
     "PupilContact",
+    "RecoveryCode",
     "School",
     "StaffUser",
     "Term",

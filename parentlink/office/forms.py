@@ -1,8 +1,44 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms import EmailField, PasswordField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 
 class LoginForm(FlaskForm):
     email = EmailField("Email address", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "Code from your authenticator app, or a recovery code",
+        validators=[DataRequired(message="Enter the code."), Length(max=20)],
+    )
+
+
+class EnrolForm(FlaskForm):
+    code = StringField(
+        "The 6-digit code your app shows now",
+        validators=[DataRequired(message="Enter the code."), Length(max=10)],
+    )
+
+
+class SearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    q = StringField("Pupil or carer name", validators=[Optional(), Length(max=100)])
+
+
+class PaperConfirmationForm(FlaskForm):
+    channel = StringField("How", validators=[DataRequired()])
+    taken_by = StringField("Who took it", validators=[DataRequired(), Length(max=200)])
+    typed_name = StringField("Carer's name as given", validators=[DataRequired(), Length(max=200)])
+    note = TextAreaField("Note", validators=[Optional(), Length(max=1000)])
+
+
+class WrongDetailsForm(FlaskForm):
+    reason = StringField("What is wrong", validators=[DataRequired(), Length(max=200)])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""

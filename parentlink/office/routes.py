@@ -1,41 +1,51 @@
-"""The staff pages: /office/."""
+"""The staff pages under /office/: one routing table; every page states its permission."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint
 
-from parentlink.campaigns.queries import campaign_progress, campaigns_for
-from parentlink.office.auth import authenticate
-from parentlink.office.forms import LoginForm
+from parentlink.office.permissions import Permission, can, requires
+from parentlink.office.views import account, dashboard
 
 blueprint = Blueprint("office", __name__, url_prefix="/office")
 
+# Pages anyone may reach (they sign you in or out).
+PUBLIC = [
+    ("/login", "login", account.login, ["GET", "POST"]),
+    ("/login/code", "two_factor", account.two_factor, ["GET", "POST"]),
+    ("/two-factor", "two_factor_setup", account.two_factor_setup, ["GET", "POST"]),
+    ("/logout", "logout", account.logout, ["POST"]),
+]
 
-@blueprint.route("/login", methods=["GET", "POST"])
-def login():
-    form = LoginForm()
-    error = None
-    if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data, ip_address=request.remote_addr)
-        if user is not None:
-            login_user(user)
-            return redirect(url_for("office.overview"), code=303)
-        error = "The email address or password is not right."
-    status = 422 if (error or form.errors) else 200
-    return render_template("office/login.html", form=form, error=error), status
+# (url, endpoint, view, methods, permission)
+PAGES = [
+    ("/", "overview", dashboard.overview, ["GET"], Permission.VIEW_OVERVIEW),
+]
 
-
-@blueprint.post("/logout")
-@login_required
-def logout():
-    logout_user()
-    return redirect(url_for("office.login"), code=303)
+for url, endpoint, view, methods in PUBLIC:
+    blueprint.add_url_rule(url, endpoint, view, methods=methods)
+for url, endpoint, view, methods, permission in PAGES:
+    blueprint.add_url_rule(url, endpoint, requires(permission)(view), methods=methods)
 
 
-@blueprint.get("/")
-@login_required
-def overview():
-    campaigns = campaigns_for(current_user.school_id)
-    rows = [(campaign, campaign_progress(campaign.id)) for campaign in campaigns]
-    return render_template("office/overview.html", rows=rows)
+# The menu: (endpoint, label); each shows only to roles allowed to open it.
+NAV = [
+    ("office.overview", "Overview"),
+    ("office.non_responders", "Not yet answered"),
+    ("office.families", "Families"),
+    ("office.import_upload", "Import"),
+]
+_PERMISSION_OF = {f"office.{endpoint}": permission for _, endpoint, _, _, permission in PAGES}
+
+
+def office_nav() -> list[tuple[str, str]]:
+    return [
+        (endpoint, label)
+        for endpoint, label in NAV
+        if endpoint in _PERMISSION_OF and can(_PERMISSION_OF[endpoint])
+    ]
+
+
+@blueprint.app_context_processor
+def _permissions():
+    return {"can": can, "Permission": Permission, "office_nav": office_nav}
