@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint
 
 from parentlink.office.permissions import Permission, can, requires
-from parentlink.office.views import account, dashboard
+from parentlink.office.views import account, chase, dashboard, families
 
+P = Permission
 blueprint = Blueprint("office", __name__, url_prefix="/office")
 
 # Pages anyone may reach (they sign you in or out).
@@ -20,6 +21,25 @@ PUBLIC = [
 # (url, endpoint, view, methods, permission)
 PAGES = [
     ("/", "overview", dashboard.overview, ["GET"], Permission.VIEW_OVERVIEW),
+    ("/not-answered", "non_responders", dashboard.non_responders, ["GET"], P.VIEW_FAMILIES),
+    ("/not-answered/call-list", "call_list", dashboard.call_list, ["GET"], P.VIEW_FAMILIES),
+    ("/invitations/<int:invitation_id>/remind", "remind", chase.remind, ["POST"], P.CHASE),
+    (
+        "/campaigns/<int:campaign_id>/contacts/<int:contact_id>/paper",
+        "paper_confirmation",
+        chase.paper,
+        ["GET", "POST"],
+        P.CHASE,
+    ),
+    (
+        "/contacts/<int:contact_id>/wrong-details",
+        "flag_details",
+        chase.flag_details,
+        ["POST"],
+        P.CHASE,
+    ),
+    ("/families", "families", families.families, ["GET"], P.VIEW_FAMILIES),
+    ("/families/<int:pupil_id>", "family", families.family, ["GET"], P.VIEW_FAMILIES),
 ]
 
 for url, endpoint, view, methods in PUBLIC:

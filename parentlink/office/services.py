@@ -37,3 +37,76 @@ def create_staff(
     db.session.flush()
     record("staff.create", actor=actor, school_id=school_id, subject=f"staff:{user.id}", role=role)
     return user
+
+
+def flag_contact_details(contact, *, reason: str, actor: str) -> None:
+    """The office found a carer's details wrong: show them on the data-quality list."""
+    from parentlink.core.clock import now
+
+    reason = reason.strip()
+    if not reason:
+        raise StaffError("say what is wrong with these details")
+    contact.details_flagged_at = now()
+    contact.details_flag_reason = reason[:200]
+    record(
+        "contact.details_flagged",
+        actor=actor,
+        school_id=contact.school_id,
+        subject=f"contact:{contact.id}",
+        reason=reason[:200],
+    )
+
+
+def remind_now(invitation, *, actor: str):
+    """Send this carer a reminder now, through the outbox, with a fresh personal link.
+
+    Only the hash of the first link was kept, so a reminder carries a new token and the
+    invitation keeps the newest one (an older link then offers "send me a new link")."""
+    from jinja2 import TemplateNotFound
+
+    from parentlink.campaigns.models import CampaignStatus, InvitationStatus
+    from parentlink.core.clock import now
+    from parentlink.core.filters import and_list
+    from parentlink.core.tokens import hash_token, new_token
+    from parentlink.messaging.models import MessageKind
+    from parentlink.messaging.outbox import enqueue, render
+
+    if invitation.campaign.status is not CampaignStatus.OPEN:
+        raise StaffError("this campaign is closed")
+    if invitation.status in (InvitationStatus.CONFIRMED, InvitationStatus.REVOKED):
+        raise StaffError("this carer has nothing to be reminded of")
+    contact = invitation.contact
+    channel = contact.best_channel()
+    if channel is None:
+        raise StaffError("we have no mobile or email for this carer: phone them instead")
+    token = new_token()
+    invitation.token_hash = hash_token(token)
+    context = {
+        "school": invitation.campaign.school,
+        "contact": contact,
+        "children": and_list([p.first_name for p in invitation.pupils]),
+    }
+    try:
+        rendered = render(MessageKind.REMINDER_1, channel, **context)
+    except TemplateNotFound:  # the reminder wording comes with the chase; until then, the invite
+        rendered = render(MessageKind.INVITE, channel, **context)
+    message = enqueue(
+        school_id=invitation.school_id,
+        kind=MessageKind.REMINDER_1,
+        channel=channel,
+        contact=contact,
+        rendered=rendered,
+        invitation_id=invitation.id,
+        link_token=token,
+    )
+    invitation.reminders_sent += 1
+    invitation.last_reminded_at = now()
+    db.session.flush()
+    record(
+        "invitation.remind_now",
+        actor=actor,
+        school_id=invitation.school_id,
+        subject=f"invitation:{invitation.id}",
+        channel=channel.value,
+    )
+    return message

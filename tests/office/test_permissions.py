@@ -1,0 +1,112 @@
+"""Every office page, tried by every role: allowed roles get the page, others a bare 403
+that names nobody, and every refusal is in the audit log."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from parentlink.campaigns.models import Invitation
+from parentlink.core.audit import AuditEvent
+from parentlink.db import db
+from parentlink.directory.models import Contact, Pupil
+from parentlink.office.models import Role
+from parentlink.office.permissions import PERMISSIONS, Permission
+from parentlink.office.routes import PUBLIC
+from tests.builders import csrf_token, family_row, launched, staff
+from tests.office.sign_in import sign_in, staff_with_two_factor
+
+SECRET_NAMES = ("Amelia", "Carerc1", "CarerC1", "07700", "example.com")
+
+# endpoint -> (method, url template, form fields); ids are filled from the seeded data.
+OFFICE_PAGES = {
+    "office.overview": ("GET", "/office/", {}),
+    "office.non_responders": ("GET", "/office/not-answered", {}),
+    "office.call_list": ("GET", "/office/not-answered/call-list", {}),
+    "office.remind": ("POST", "/office/invitations/{invitation}/remind", {}),
+    "office.paper_confirmation": (
+        "GET",
+        "/office/campaigns/{campaign}/contacts/{contact}/paper",
+        {},
+    ),
+    "office.flag_details": (
+        "POST",
+        "/office/contacts/{contact}/wrong-details",
+        {"reason": "number unobtainable"},
+    ),
+    "office.families": ("GET", "/office/families?q=Amelia", {}),
+    "office.family": ("GET", "/office/families/{pupil}", {}),
+}
+
+
+@pytest.fixture
+def seeded(app):
+    with app.app_context():
+        summary = launched([family_row("P1", "C1", pupil_first_name="Amelia")])
+        school_id = summary.campaign.school_id
+        for role in Role:
+            if role in (Role.ADMIN, Role.DSL):
+                staff_with_two_factor(school_id, f"{role.value}@example.com", role.value)
+            else:
+                staff(school_id, email=f"{role.value}@example.com", role=role.value)
+        ids = {
+            "campaign": summary.campaign.id,
+            "invitation": db.session.scalar(select(Invitation.id)),
+            "contact": db.session.scalar(select(Contact.id)),
+            "pupil": db.session.scalar(select(Pupil.id)),
+        }
+        db.session.commit()
+    return ids
+
+
+def test_every_office_page_is_in_this_test_and_states_a_permission(app):
+    public = {f"office.{endpoint}" for _, endpoint, _, _ in PUBLIC}
+    office_endpoints = {
+        rule.endpoint for rule in app.url_map.iter_rules() if rule.rule.startswith("/office")
+    }
+    mine = {e for e in office_endpoints if e.startswith("office.")} - public
+    assert mine == set(OFFICE_PAGES)
+    for endpoint in office_endpoints - public:
+        view = app.view_functions[endpoint]
+        assert isinstance(getattr(view, "required_permission", None), Permission), endpoint
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+@pytest.mark.parametrize("endpoint", sorted(OFFICE_PAGES))
+def test_each_role_gets_exactly_its_pages(app, client, seeded, role, endpoint):
+    sign_in(client, f"{role.value}@example.com", two_factor=role in (Role.ADMIN, Role.DSL))
+    method, url, fields = OFFICE_PAGES[endpoint]
+    url = url.format(**seeded)
+    token = csrf_token(client.get("/office/").get_data(as_text=True))
+    if method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post(url, data={"csrf_token": token, **fields})
+    permission = app.view_functions[endpoint].required_permission
+    if permission in PERMISSIONS[role]:
+        assert response.status_code in (200, 303), response.status_code
+    else:
+        assert response.status_code == 403
+        body = response.get_data(as_text=True)
+        for secret in SECRET_NAMES:
+            assert secret not in body
+        with app.app_context():
+            refused = db.session.scalars(
+                select(AuditEvent.detail).where(AuditEvent.action == "staff.permission_refused")
+            ).all()
+            assert len(refused) == 1 and permission.value in refused[0]
+
+
+def test_without_a_sign_in_every_page_sends_you_to_sign_in(client, seeded):
+    for method, url, _fields in OFFICE_PAGES.values():
+        if method == "GET":
+            response = client.get(url.format(**seeded))
+            assert response.status_code == 302
+            assert "/office/login" in response.headers["Location"]
+
+
+def test_the_viewer_sees_no_family_details_on_the_overview(client, seeded):
+    sign_in(client, "viewer@example.com", two_factor=False)
+    body = client.get("/office/").get_data(as_text=True)
+    assert "100%" in body or "0%" in body
+    assert "Amelia" not in body and "Not yet answered" not in body
