@@ -1,4 +1,5 @@
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import EmailField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -42,3 +43,13 @@ class WrongDetailsForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+class UploadForm(FlaskForm):
+    file = FileField(
+        "The CSV file exported from your MIS",
+        validators=[
+            FileRequired(message="Choose the CSV file to upload."),
+            FileAllowed(["csv", "txt"], message="Choose a .csv file (save the sheet as CSV)."),
+        ],
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from parentlink.office.permissions import Permission, can, requires
-from parentlink.office.views import account, chase, dashboard, families
+from parentlink.office.views import account, chase, dashboard, families, imports
 
 P = Permission
 blueprint = Blueprint("office", __name__, url_prefix="/office")
@@ -38,6 +38,16 @@ PAGES = [
         ["POST"],
         P.CHASE,
     ),
+    ("/import", "import_upload", imports.upload, ["GET", "POST"], P.IMPORT),
+    (
+        "/import/<int:upload_id>/columns",
+        "import_mapping",
+        imports.mapping,
+        ["GET", "POST"],
+        P.IMPORT,
+    ),
+    ("/import/<int:upload_id>/preview", "import_preview", imports.preview, ["GET"], P.IMPORT),
+    ("/import/<int:upload_id>/commit", "import_commit", imports.commit, ["POST"], P.IMPORT),
     ("/families", "families", families.families, ["GET"], P.VIEW_FAMILIES),
     ("/families/<int:pupil_id>", "family", families.family, ["GET"], P.VIEW_FAMILIES),
 ]
