@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from parentlink.office.permissions import Permission, can, requires
-from parentlink.office.views import account, chase, dashboard, families, imports
+from parentlink.office.views import account, chase, dashboard, evidence, families, imports
 
 P = Permission
 blueprint = Blueprint("office", __name__, url_prefix="/office")
@@ -50,6 +50,21 @@ PAGES = [
     ("/import/<int:upload_id>/commit", "import_commit", imports.commit, ["POST"], P.IMPORT),
     ("/families", "families", families.families, ["GET"], P.VIEW_FAMILIES),
     ("/families/<int:pupil_id>", "family", families.family, ["GET"], P.VIEW_FAMILIES),
+    ("/families/<int:pupil_id>/evidence", "evidence", evidence.family_evidence, ["GET"], P.EXPORT),
+    (
+        "/campaigns/<int:campaign_id>/pupils.csv",
+        "export_pupils",
+        evidence.pupils_csv,
+        ["GET"],
+        P.EXPORT,
+    ),
+    (
+        "/campaigns/<int:campaign_id>/contacts.csv",
+        "export_contacts",
+        evidence.contacts_csv,
+        ["GET"],
+        P.EXPORT,
+    ),
 ]
 
 for url, endpoint, view, methods in PUBLIC:
