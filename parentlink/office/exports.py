@@ -57,12 +57,11 @@ def pupils_csv(campaign: Campaign) -> Iterator[str]:
         )
         .outerjoin(per_pupil, per_pupil.c.pupil_id == Pupil.id)
         .where(_audience(campaign))
-        .order_by(Pupil.year_group, Pupil.class_name, Pupil.last_name, Pupil.id)
-        .execution_options(yield_per=BATCH)
+        .add_columns(Pupil.id)
     )
     rows = (
         (mis, first, last, year, cls, "yes" if done else "no", invited, confirmed)
-        for mis, first, last, year, cls, done, invited, confirmed in db.session.execute(query)
+        for mis, first, last, year, cls, done, invited, confirmed, _id in _batches(query, Pupil.id)
     )
     header = ["Pupil MIS id", "First name", "Last name", "Year group", "Class", "Covered",
               "Carers asked", "Carers confirmed"]  # fmt: skip
@@ -92,8 +91,7 @@ def contacts_csv(campaign: Campaign) -> Iterator[str]:
             and_(Confirmation.invitation_id == Invitation.id, Confirmation.withdrawn_at.is_(None)),
         )
         .where(Invitation.campaign_id == campaign.id)
-        .order_by(Contact.last_name, Contact.first_name, Contact.id)
-        .execution_options(yield_per=BATCH)
+        .add_columns(Invitation.id)
     )
     rows = (
         (
@@ -111,11 +109,26 @@ def contacts_csv(campaign: Campaign) -> Iterator[str]:
             r.reference,
             r.typed_name,
         )  # fmt: skip
-        for r in db.session.execute(query)
+        for r in _batches(query, Invitation.id)
     )
     header = ["Contact MIS id", "First name", "Last name", "Mobile", "Email", "Status", "Sent",
               "Opened", "Reminders", "Confirmed", "How", "Reference", "Name typed"]  # fmt: skip
     return _csv(header, rows)
+
+
+def _batches(query, key):
+    """Rows in key order, one short query per batch: the response streams after the request's
+    transaction has ended, so no server-side cursor may span it."""
+    last = None
+    while True:
+        batch_query = query.order_by(key).limit(BATCH)
+        if last is not None:
+            batch_query = batch_query.where(key > last)
+        rows = db.session.execute(batch_query).all()
+        yield from rows
+        if len(rows) < BATCH:
+            return
+        last = rows[-1][-1]
 
 
 def _iso(value) -> str:

@@ -5,7 +5,15 @@ from __future__ import annotations
 from flask import Blueprint
 
 from parentlink.office.permissions import Permission, can, requires
-from parentlink.office.views import account, chase, dashboard, evidence, families, imports
+from parentlink.office.views import (
+    account,
+    chase,
+    dashboard,
+    evidence,
+    families,
+    imports,
+    messages,
+)
 
 P = Permission
 blueprint = Blueprint("office", __name__, url_prefix="/office")
@@ -38,6 +46,8 @@ PAGES = [
         ["POST"],
         P.CHASE,
     ),
+    ("/messages", "messages", messages.message_log, ["GET"], P.VIEW_FAMILIES),
+    ("/data-quality", "data_quality", messages.data_quality, ["GET"], P.VIEW_FAMILIES),
     ("/import", "import_upload", imports.upload, ["GET", "POST"], P.IMPORT),
     (
         "/import/<int:upload_id>/columns",
@@ -78,6 +88,8 @@ NAV = [
     ("office.overview", "Overview"),
     ("office.non_responders", "Not yet answered"),
     ("office.families", "Families"),
+    ("office.messages", "Messages"),
+    ("office.data_quality", "Data quality"),
     ("office.import_upload", "Import"),
 ]
 _PERMISSION_OF = {f"office.{endpoint}": permission for _, endpoint, _, _, permission in PAGES}

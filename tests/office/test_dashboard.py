@@ -185,3 +185,16 @@ def test_family_search_and_timeline(client, seeded):
     assert "CarerC1 Example" in family and "CarerC2 Example" in family
     assert client.get("/office/families/999999").status_code == 404
     assert client.get("/office/families?page=abc").status_code == 200
+
+
+def test_the_message_log_filters_and_the_data_quality_list(app, client, seeded):
+    sign_in(client, "office@example.com", two_factor=False)
+    with app.app_context():
+        ruby = db.session.scalar(select(Contact).where(Contact.mis_id == "C4"))
+        ruby.sms_opted_out = True
+        db.session.commit()
+    assert "data-total>4<" in client.get("/office/messages?status=queued").get_data(as_text=True)
+    assert "data-total>0<" in client.get("/office/messages?status=delivered").get_data(as_text=True)
+    assert "data-total>4<" in client.get("/office/messages?status=nonsense").get_data(as_text=True)
+    page = client.get("/office/data-quality").get_data(as_text=True)
+    assert "data-total>1<" in page and "opted out of text messages" in page

@@ -39,6 +39,8 @@ OFFICE_PAGES = {
     "office.evidence": ("GET", "/office/families/{pupil}/evidence", {}),
     "office.export_pupils": ("GET", "/office/campaigns/{campaign}/pupils.csv", {}),
     "office.export_contacts": ("GET", "/office/campaigns/{campaign}/contacts.csv", {}),
+    "office.messages": ("GET", "/office/messages?status=queued", {}),
+    "office.data_quality": ("GET", "/office/data-quality", {}),
     "office.import_upload": ("GET", "/office/import", {}),
     "office.import_mapping": ("GET", "/office/import/{upload}/columns", {}),
     "office.import_preview": ("GET", "/office/import/{upload}/preview", {}),
