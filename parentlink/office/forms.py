@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import EmailField, PasswordField, StringField, TextAreaField
+from wtforms import DateField, EmailField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -52,4 +52,14 @@ class UploadForm(FlaskForm):
             FileRequired(message="Choose the CSV file to upload."),
             FileAllowed(["csv", "txt"], message="Choose a .csv file (save the sheet as CSV)."),
         ],
+    )
+
+
+class CampaignForm(FlaskForm):
+    name = StringField(
+        "Name of this round",
+        validators=[DataRequired(message="Give the campaign a name."), Length(max=200)],
+    )
+    closes_on = DateField(
+        "Closing date", validators=[DataRequired(message="Choose a closing date.")]
     )

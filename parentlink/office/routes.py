@@ -7,6 +7,7 @@ from flask import Blueprint
 from parentlink.office.permissions import Permission, can, requires
 from parentlink.office.views import (
     account,
+    campaigns,
     chase,
     dashboard,
     evidence,
@@ -45,6 +46,15 @@ PAGES = [
         chase.flag_details,
         ["POST"],
         P.CHASE,
+    ),
+    ("/campaigns", "campaigns", campaigns.campaigns, ["GET", "POST"], P.RUN_CAMPAIGNS),
+    ("/campaigns/<int:campaign_id>", "campaign", campaigns.campaign, ["GET"], P.VIEW_OVERVIEW),
+    (
+        "/campaigns/<int:campaign_id>/close",
+        "close_campaign",
+        campaigns.close,
+        ["POST"],
+        P.RUN_CAMPAIGNS,
     ),
     ("/messages", "messages", messages.message_log, ["GET"], P.VIEW_FAMILIES),
     ("/data-quality", "data_quality", messages.data_quality, ["GET"], P.VIEW_FAMILIES),
@@ -88,6 +98,7 @@ NAV = [
     ("office.overview", "Overview"),
     ("office.non_responders", "Not yet answered"),
     ("office.families", "Families"),
+    ("office.campaigns", "Campaigns"),
     ("office.messages", "Messages"),
     ("office.data_quality", "Data quality"),
     ("office.import_upload", "Import"),

@@ -198,3 +198,37 @@ def test_the_message_log_filters_and_the_data_quality_list(app, client, seeded):
     assert "data-total>4<" in client.get("/office/messages?status=nonsense").get_data(as_text=True)
     page = client.get("/office/data-quality").get_data(as_text=True)
     assert "data-total>1<" in page and "opted out of text messages" in page
+
+
+def test_a_campaign_is_launched_followed_and_closed_from_the_office(app, client):
+    with app.app_context():
+        from tests.builders import csv_bytes as rows_csv
+        from tests.builders import published_policy, school
+
+        the_school = school()
+        published_policy(the_school.id)
+        import_families(the_school.id, rows_csv(_rows()))
+        staff(the_school.id)
+        db.session.commit()
+    sign_in(client, "office@example.com", two_factor=False)
+    page = client.get("/office/campaigns").get_data(as_text=True)
+    assert "agreement for Amelia: http://parentlink.test/a/" in page
+    past = client.post(
+        "/office/campaigns",
+        data={"csrf_token": csrf_token(page), "name": "Late", "closes_on": "2020-01-01"},
+    )
+    assert past.status_code == 422 and "close date must be in the future" in past.get_data(
+        as_text=True
+    )
+    response = client.post(
+        "/office/campaigns",
+        data={"csrf_token": csrf_token(page), "name": "Autumn", "closes_on": "2026-10-16"},
+    )
+    assert response.status_code == 303
+    progress = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'data-done="0" data-total="4"' in progress and "Launched: 4 carers" in progress
+    close = response.headers["Location"] + "/close"
+    assert client.post(close, data={"csrf_token": csrf_token(progress)}).status_code == 303
+    assert "is closed" in client.get(response.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Message.id))) == 4

@@ -8,11 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from parentlink.agreements.models import AgreementVersion
-from parentlink.campaigns.services import launch_campaign
 from parentlink.core.clock import now
 from parentlink.db import db
-from parentlink.schools.models import School
+from parentlink.messaging.dispatcher import dispatch_pending
 from tests.builders import STAFF_PASSWORD, published_policy, school, staff
 
 AXE = (Path(__file__).parent.parent / "vendor" / "axe.min.js").read_text()
@@ -41,7 +39,6 @@ def test_from_an_empty_school_to_a_printed_call_list(live_app, browser, tmp_path
         the_school = school()
         published_policy(the_school.id)
         staff(the_school.id)
-        school_id = the_school.id
         db.session.commit()
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -73,15 +70,23 @@ def test_from_an_empty_school_to_a_printed_call_list(live_app, browser, tmp_path
     assert "Imported: 3 new pupils" in page.locator("main").inner_text()
     checked["families"] = _axe(page)
 
+    page.click("text=Campaigns")
+    assert "agreement for Zoë: http" in page.locator("[data-sample]").inner_text()
+    checked["campaigns"] = _axe(page)
+    page.fill("#name", "Autumn round")
     with app.app_context():
-        launch_campaign(
-            db.session.get(School, school_id),
-            db.session.query(AgreementVersion).one(),
-            name="Autumn round",
-            closes_at=now() + timedelta(days=21),
-            actor="test",
-        )
+        closes_on = (now() + timedelta(days=21)).date().isoformat()
+    page.fill("#closes_on", closes_on)
+    page.click("text=Launch and send the messages")
+    assert "Launched: 3 carers will get a message" in page.locator(".flash").inner_text()
+    bar = page.locator("progress#dispatch")
+    assert bar.get_attribute("data-done") == "0" and bar.get_attribute("data-total") == "3"
+    checked["campaign"] = _axe(page)
+    with app.app_context():  # the jobs process's dispatcher, once
+        assert dispatch_pending().accepted == 3
         db.session.commit()
+    page.wait_for_selector("text=All 3 messages have been handed over", timeout=10_000)
+    assert page.locator("progress#dispatch").get_attribute("data-done") == "3"
 
     page.click("text=Overview")
     assert "0% of pupils covered: 0 of 3" in page.locator("main").inner_text()
