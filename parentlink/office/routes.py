@@ -7,6 +7,7 @@ from flask import Blueprint
 from parentlink.office.permissions import Permission, can, requires
 from parentlink.office.views import (
     account,
+    agreements,
     campaigns,
     chase,
     dashboard,
@@ -46,6 +47,14 @@ PAGES = [
         chase.flag_details,
         ["POST"],
         P.CHASE,
+    ),
+    ("/agreements", "agreements", agreements.agreements, ["GET"], P.VIEW_OVERVIEW),
+    (
+        "/agreements/versions/<int:version_id>",
+        "version",
+        agreements.version,
+        ["GET"],
+        P.VIEW_OVERVIEW,
     ),
     ("/campaigns", "campaigns", campaigns.campaigns, ["GET", "POST"], P.RUN_CAMPAIGNS),
     ("/campaigns/<int:campaign_id>", "campaign", campaigns.campaign, ["GET"], P.VIEW_OVERVIEW),
@@ -99,6 +108,7 @@ NAV = [
     ("office.non_responders", "Not yet answered"),
     ("office.families", "Families"),
     ("office.campaigns", "Campaigns"),
+    ("office.agreements", "Agreement"),
     ("office.messages", "Messages"),
     ("office.data_quality", "Data quality"),
     ("office.import_upload", "Import"),

@@ -232,3 +232,43 @@ def test_a_campaign_is_launched_followed_and_closed_from_the_office(app, client)
     assert "is closed" in client.get(response.headers["Location"]).get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count(Message.id))) == 4
+
+
+def test_only_the_dsl_sees_concerns_in_a_family_timeline(app, client, seeded):
+    from parentlink.concerns.models import Concern, ConcernCategory
+    from tests.office.sign_in import staff_with_two_factor
+
+    with app.app_context():
+        contact = db.session.scalar(select(Contact).where(Contact.mis_id == "C1"))
+        pupil_id = contact.links[0].pupil_id
+        db.session.add(
+            Concern(
+                school_id=contact.school_id,
+                reference="CN-TEST01",
+                contact_id=contact.id,
+                pupil_id=pupil_id,
+                category=ConcernCategory.CYBERBULLYING,
+                description="Private detail that only the DSL may read",
+            )
+        )
+        staff_with_two_factor(contact.school_id, "dsl@example.com", "dsl")
+        db.session.commit()
+    sign_in(client, "office@example.com", two_factor=False)
+    page = client.get(f"/office/families/{pupil_id}").get_data(as_text=True)
+    assert "CN-TEST01" not in page and 'data-kind="concern"' not in page
+    client.post("/office/logout", data={"csrf_token": csrf_token(page)})
+    sign_in(client, "dsl@example.com", two_factor=True)
+    page = client.get(f"/office/families/{pupil_id}").get_data(as_text=True)
+    assert 'data-kind="concern"' in page and "CN-TEST01" in page
+    assert "Private detail" not in page  # the details stay on the concern's own page
+
+
+def test_the_agreement_pages_show_versions_hashes_and_clauses(app, client, seeded):
+    sign_in(client, "office@example.com", two_factor=False)
+    page = client.get("/office/agreements").get_data(as_text=True)
+    version_url = re.search(r'href="(/office/agreements/versions/\d+)"', page).group(1)
+    with app.app_context():
+        sha = db.session.scalar(select(Invitation)).campaign.version.sha256
+    assert sha in page
+    version = client.get(version_url).get_data(as_text=True)
+    assert version.count('class="clause"') >= 10 and "Full wording" in version

@@ -39,6 +39,8 @@ OFFICE_PAGES = {
     "office.evidence": ("GET", "/office/families/{pupil}/evidence", {}),
     "office.export_pupils": ("GET", "/office/campaigns/{campaign}/pupils.csv", {}),
     "office.export_contacts": ("GET", "/office/campaigns/{campaign}/contacts.csv", {}),
+    "office.agreements": ("GET", "/office/agreements", {}),
+    "office.version": ("GET", "/office/agreements/versions/{version}", {}),
     "office.campaigns": ("GET", "/office/campaigns", {}),
     "office.campaign": ("GET", "/office/campaigns/{campaign}", {}),
     "office.close_campaign": ("POST", "/office/campaigns/{campaign}/close", {}),
@@ -64,6 +66,7 @@ def seeded(app):
                 staff(school_id, email=f"{role.value}@example.com", role=role.value)
         ids = {
             "campaign": summary.campaign.id,
+            "version": summary.campaign.version_id,
             "invitation": db.session.scalar(select(Invitation.id)),
             "contact": db.session.scalar(select(Contact.id)),
             "pupil": db.session.scalar(select(Pupil.id)),
