@@ -1,7 +1,33 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import DateField, EmailField, PasswordField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import (
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+try:  # WTForms 3.2+ wants SelectChoice objects; older versions take (value, label) pairs
+    from wtforms import SelectChoice
+
+    def _choices(pairs):
+        return [SelectChoice(value, label) for value, label in pairs]
+
+except ImportError:  # pragma: no cover - older WTForms
+
+    def _choices(pairs):
+        return list(pairs)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
 
 
 class LoginForm(FlaskForm):
@@ -62,4 +88,37 @@ class CampaignForm(FlaskForm):
     )
     closes_on = DateField(
         "Closing date", validators=[DataRequired(message="Choose a closing date.")]
+    )
+
+
+class ClauseForm(FlaskForm):
+    summary = TextAreaField("Plain-English summary", validators=[DataRequired(), Length(max=2000)])
+    body = TextAreaField("Full wording", validators=[DataRequired(), Length(max=10000)])
+    position = IntegerField("Order", validators=[DataRequired(), NumberRange(min=1, max=1000)])
+    audiences = MultiCheckboxField(
+        "Who it is for",
+        choices=_choices(
+            [
+                ("parents-carers", "Parents and carers"),
+                ("staff", "Staff"),
+                ("governors", "Governors"),
+            ]
+        ),
+        validators=[DataRequired(message="Choose who the clause is for.")],
+    )
+
+
+class PublishForm(FlaskForm):
+    change = RadioField(
+        "What kind of change is this?",
+        choices=_choices(
+            [
+                (
+                    "minor",
+                    "Minor: wording tidied, meaning unchanged. Families are not asked again.",
+                ),
+                ("major", "Major: the meaning changed. Families are asked to confirm again."),
+            ]
+        ),
+        validators=[DataRequired(message="Choose minor or major.")],
     )

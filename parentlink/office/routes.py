@@ -56,6 +56,27 @@ PAGES = [
         ["GET"],
         P.VIEW_OVERVIEW,
     ),
+    (
+        "/agreements/versions/<int:version_id>/draft",
+        "new_draft",
+        agreements.new_draft,
+        ["POST"],
+        P.EDIT_AGREEMENTS,
+    ),
+    (
+        "/agreements/versions/<int:version_id>/publish",
+        "publish_version",
+        agreements.publish_version,
+        ["POST"],
+        P.EDIT_AGREEMENTS,
+    ),
+    (
+        "/agreements/clauses/<int:clause_id>",
+        "edit_clause",
+        agreements.edit_clause,
+        ["GET", "POST"],
+        P.EDIT_AGREEMENTS,
+    ),
     ("/campaigns", "campaigns", campaigns.campaigns, ["GET", "POST"], P.RUN_CAMPAIGNS),
     ("/campaigns/<int:campaign_id>", "campaign", campaigns.campaign, ["GET"], P.VIEW_OVERVIEW),
     (

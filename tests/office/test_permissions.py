@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from parentlink.agreements.drafts import new_draft
 from parentlink.campaigns.models import Invitation
 from parentlink.core.audit import AuditEvent
 from parentlink.db import db
@@ -41,6 +42,9 @@ OFFICE_PAGES = {
     "office.export_contacts": ("GET", "/office/campaigns/{campaign}/contacts.csv", {}),
     "office.agreements": ("GET", "/office/agreements", {}),
     "office.version": ("GET", "/office/agreements/versions/{version}", {}),
+    "office.new_draft": ("POST", "/office/agreements/versions/{version}/draft", {}),
+    "office.publish_version": ("POST", "/office/agreements/versions/{draft}/publish", {}),
+    "office.edit_clause": ("GET", "/office/agreements/clauses/{clause}", {}),
     "office.campaigns": ("GET", "/office/campaigns", {}),
     "office.campaign": ("GET", "/office/campaigns/{campaign}", {}),
     "office.close_campaign": ("POST", "/office/campaigns/{campaign}/close", {}),
@@ -75,6 +79,8 @@ def seeded(app):
         db.session.add(upload)
         db.session.flush()
         ids["upload"] = upload.id
+        draft = new_draft(summary.campaign.version, actor="test")
+        ids["draft"], ids["clause"] = draft.id, draft.clauses[0].id
         db.session.commit()
     return ids
 
