@@ -61,13 +61,11 @@ def create_app(config: dict | None = None) -> Flask:
     from parentlink.concerns.office_routes import blueprint as concerns_office
     from parentlink.concerns.routes import blueprint as concerns
     from parentlink.messaging.webhooks import blueprint as webhooks
-    from parentlink.office.jobs_panel import blueprint as jobs_panel
     from parentlink.office.routes import blueprint as office
     from parentlink.parents.routes import blueprint as parents
 
     app.register_blueprint(parents)
     app.register_blueprint(office)
-    app.register_blueprint(jobs_panel)
     app.register_blueprint(webhooks)
     app.register_blueprint(concerns)
     app.register_blueprint(concerns_office)

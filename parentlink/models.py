@@ -19,9 +19,15 @@ from parentlink.concerns.alerts import ConcernAlert, ConcernDigest
 from parentlink.concerns.models import Concern, ConcernAttachment, ConcernEntry, ConcernView
 from parentlink.core.audit import AuditEvent
 from parentlink.core.jobruns import JobRun
-from parentlink.directory.models import Contact, Pupil, PupilContact
+from parentlink.directory.models import (
+    ColumnMapping,
+    Contact,
+    ImportUpload,
+    Pupil,
+    PupilContact,
+)
 from parentlink.messaging.models import DeliveryEvent, InboundMessage, Message
-from parentlink.office.models import StaffUser
+from parentlink.office.models import LoginAttempt, RecoveryCode, StaffUser
 from parentlink.schools.models import Closure, School, Term
 
 __all__ = [
@@ -31,6 +37,7 @@ __all__ = [
     "AuditEvent",
     "Campaign",
     "Clause",
+    "ColumnMapping",
     "ClauseResponse",
     "ClauseTranslation",
     "Closure",
@@ -43,13 +50,16 @@ __all__ = [
     "Confirmation",
     "Contact",
     "DeliveryEvent",
+    "ImportUpload",
     "Invitation",
     "InvitationLink",
     "JobRun",
     "InboundMessage",
+    "LoginAttempt",
     "Message",
     "Pupil",
     "PupilContact",
+    "RecoveryCode",
     "School",
     "StaffUser",
     "Term",

@@ -169,6 +169,13 @@ def uncovered_pupil_exists(campaign_id: int):
     return exists().where(mine.c.invitation_id == Invitation.id, ~exists(covered))
 
 
+def remind_by_hand(invitation: Invitation, at: datetime) -> int:
+    """The office's "remind now": the next reminder, on the carer's own channel, at once.
+    It counts as one of the reminders, so the chase goes on from there."""
+    index = min(invitation.reminders_sent, MAX_REMINDERS - 1)
+    return _remind(invitation, invitation.campaign, Step(0, "same"), index, at)
+
+
 def _remind(
     invitation: Invitation, campaign: Campaign, step: Step, index: int, at: datetime
 ) -> int:

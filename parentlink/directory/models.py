@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from parentlink.core.clock import now
@@ -93,3 +93,28 @@ class PupilContact(db.Model):
     @property
     def may_be_invited(self) -> bool:
         return self.parental_responsibility and not self.court_order_restriction
+
+
+class ColumnMapping(db.Model):
+    """How a school's MIS export names our columns, remembered after the first import."""
+
+    __tablename__ = "import_column_mapping"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), unique=True)
+    mapping: Mapped[str] = mapped_column(Text)  # JSON: {our column: their header}
+    updated_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class ImportUpload(db.Model):
+    """An uploaded file waiting between its preview and its commit (the same bytes both times)."""
+
+    __tablename__ = "import_upload"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    filename: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    committed_at: Mapped[datetime | None]

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, render_template
-from flask_login import login_required
+from flask import render_template
 from sqlalchemy import inspect, text
 
 from jobs.schedule import SCHEDULE
 from parentlink.core.jobruns import last_runs
 from parentlink.db import db
-
-blueprint = Blueprint("jobs_panel", __name__, url_prefix="/office/jobs")
 
 
 def _next_run_times() -> dict[str, float]:
@@ -23,8 +20,6 @@ def _next_run_times() -> dict[str, float]:
     return {row.id: row.next_run_time for row in rows}
 
 
-@blueprint.get("/")
-@login_required
 def panel():
     runs = {run.job: run for run in last_runs()}
     next_times = _next_run_times()

@@ -9,8 +9,8 @@ from datetime import datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from parentlink.core.clock import now
 from parentlink.db import db
@@ -38,6 +38,21 @@ class StaffUser(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=now)
     last_login_at: Mapped[datetime | None]
+    # Two-factor sign-in (TOTP). The secret is set at enrolment, in use once confirmed.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]  # a code is accepted once only
+    # Temporary lockout after repeated wrong passwords.
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
+        back_populates="staff", cascade="all, delete-orphan"
+    )
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_confirmed_at is not None
 
     @property
     def is_active(self) -> bool:  # Flask-Login
@@ -56,6 +71,34 @@ class StaffUser(UserMixin, db.Model):
         if _hasher.check_needs_rehash(self.password_hash):
             self.password_hash = _hasher.hash(password)
         return True
+
+
+class RecoveryCode(db.Model):
+    """A one-time code for when the phone is lost; only its SHA-256 is stored."""
+
+    __tablename__ = "staff_recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]
+
+    staff: Mapped[StaffUser] = relationship(back_populates="recovery_codes")
+
+
+class LoginAttempt(db.Model):
+    """Each sign-in attempt, for rate limiting by address (shared by every web worker)."""
+
+    __tablename__ = "staff_login_attempt"
+    __table_args__ = (Index("ix_staff_login_attempt_ip_address_at", "ip_address", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=now)
+    ip_address: Mapped[str] = mapped_column(String(45))
+    email: Mapped[str] = mapped_column(String(254))
+    succeeded: Mapped[bool] = mapped_column(default=False)
 
 
 def dummy_password_check(password: str) -> None:

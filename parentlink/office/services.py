@@ -37,3 +37,47 @@ def create_staff(
     db.session.flush()
     record("staff.create", actor=actor, school_id=school_id, subject=f"staff:{user.id}", role=role)
     return user
+
+
+def flag_contact_details(contact, *, reason: str, actor: str) -> None:
+    """The office found a carer's details wrong: show them on the data-quality list."""
+    from parentlink.core.clock import now
+
+    reason = reason.strip()
+    if not reason:
+        raise StaffError("say what is wrong with these details")
+    contact.details_flagged_at = now()
+    contact.details_flag_reason = reason[:200]
+    record(
+        "contact.details_flagged",
+        actor=actor,
+        school_id=contact.school_id,
+        subject=f"contact:{contact.id}",
+        reason=reason[:200],
+    )
+
+
+def remind_now(invitation, *, actor: str) -> int:
+    """Send this carer their next reminder now, through the outbox, with a link of its own
+    (earlier links keep working)."""
+    from parentlink.campaigns.chase import remind_by_hand
+    from parentlink.campaigns.models import CampaignStatus, InvitationStatus
+    from parentlink.core.clock import now
+
+    if invitation.campaign.status is not CampaignStatus.OPEN:
+        raise StaffError("this campaign is closed")
+    if invitation.status in (InvitationStatus.CONFIRMED, InvitationStatus.REVOKED):
+        raise StaffError("this carer has nothing to be reminded of")
+    channel = invitation.contact.best_channel()
+    if channel is None:
+        raise StaffError("we have no mobile or email for this carer: phone them instead")
+    sent = remind_by_hand(invitation, now())
+    db.session.flush()
+    record(
+        "invitation.remind_now",
+        actor=actor,
+        school_id=invitation.school_id,
+        subject=f"invitation:{invitation.id}",
+        channel=channel.value,
+    )
+    return sent

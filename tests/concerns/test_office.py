@@ -85,7 +85,7 @@ def test_no_other_role_can_list_count_open_download_or_export(app, client, role)
             assert leak not in body, (url, leak)
     with app.app_context():
         refused = db.session.scalars(
-            select(AuditEvent.actor).where(AuditEvent.action == "concern.access_refused")
+            select(AuditEvent.actor).where(AuditEvent.action == "staff.permission_refused")
         ).all()
         assert len(refused) == len(_routes(cid, aid))
         assert set(refused) == {f"staff:{_staff(role).id}"}
@@ -223,10 +223,10 @@ def test_a_dsl_of_another_school_cannot_open_it(app, client):
     cid, aid, _ = _reported(app)
     with app.app_context():
         from parentlink.schools.services import create_school
-        from tests.builders import staff
+        from tests.office.sign_in import staff_with_two_factor
 
         other = create_school(name="Other School", short_name="Other", slug="other")
-        staff(other.id, email="otherdsl@example.com", role="dsl")
+        staff_with_two_factor(other.id, "otherdsl@example.com", "dsl")
         db.session.commit()
     login(client, "otherdsl")
     assert client.get(f"/office/concerns/{cid}").status_code == 404

@@ -1,0 +1,1 @@
+"""The office's views, one module per area; `parentlink.office.routes` is the routing table."""

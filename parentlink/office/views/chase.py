@@ -1,0 +1,94 @@
+"""The office's actions on a carer: remind now, record a paper or phone reply, flag details."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from parentlink.campaigns.models import Campaign, ConfirmationChannel, Invitation
+from parentlink.campaigns.paper import PaperConfirmationError, record_paper_confirmation
+from parentlink.db import db
+from parentlink.directory.models import Contact
+from parentlink.office.forms import ActionForm, PaperConfirmationForm, WrongDetailsForm
+from parentlink.office.services import StaffError, flag_contact_details, remind_now
+
+
+def _back():
+    target = request.form.get("back", "")
+    if target.startswith("/office/") and "//" not in target:
+        return redirect(target, code=303)
+    return redirect(url_for("office.non_responders"), code=303)
+
+
+def _mine(model, object_id: int):
+    row = db.session.scalar(
+        select(model).where(model.id == object_id, model.school_id == current_user.school_id)
+    )
+    if row is None:
+        abort(404)
+    return row
+
+
+def remind(invitation_id: int):
+    invitation = _mine(Invitation, invitation_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        remind_now(invitation, actor=f"staff:{current_user.id}")
+    except StaffError as exc:
+        flash(f"No reminder sent: {exc}.")
+    else:
+        contact = invitation.contact
+        flash(f"A reminder to {contact.first_name} {contact.last_name} is on its way.")
+    return _back()
+
+
+def paper(campaign_id: int, contact_id: int):
+    campaign = _mine(Campaign, campaign_id)
+    contact = _mine(Contact, contact_id)
+    form = PaperConfirmationForm()
+    if request.method == "GET":
+        form.taken_by.data = current_user.name
+        form.typed_name.data = f"{contact.first_name} {contact.last_name}"
+    error = None
+    if form.validate_on_submit():
+        try:
+            channel = ConfirmationChannel(form.channel.data)
+            note = f"Taken by {form.taken_by.data.strip()}. {form.note.data or ''}".strip()
+            confirmation = record_paper_confirmation(
+                campaign,
+                contact,
+                channel=channel,
+                typed_name=form.typed_name.data,
+                note=note,
+                staff_id=current_user.id,
+            )
+        except ValueError as exc:  # PaperConfirmationError, or an unknown channel
+            error = str(exc) if isinstance(exc, PaperConfirmationError) else "choose paper or phone"
+            db.session.rollback()
+        else:
+            flash(
+                f"Recorded: {contact.first_name} {contact.last_name} confirmed "
+                f"({channel.value}), reference {confirmation.reference}."
+            )
+            return redirect(url_for("office.non_responders", campaign=campaign.id), code=303)
+    status = 422 if (error or form.errors) else 200
+    return render_template(
+        "office/paper.html", form=form, campaign=campaign, contact=contact, error=error
+    ), status
+
+
+def flag_details(contact_id: int):
+    contact = _mine(Contact, contact_id)
+    form = WrongDetailsForm()
+    if not form.validate_on_submit():
+        flash("Say what is wrong with the details, then press the button again.")
+        return _back()
+    try:
+        flag_contact_details(contact, reason=form.reason.data, actor=f"staff:{current_user.id}")
+    except StaffError as exc:
+        flash(str(exc))
+    else:
+        flash(f"{contact.first_name} {contact.last_name}'s details are on the data-quality list.")
+    return _back()

@@ -1,0 +1,74 @@
+"""The overview and the non-responders: how far the campaign has got, and who to chase."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request
+from flask_login import current_user
+
+from parentlink.campaigns.queries import campaigns_for
+from parentlink.core.clock import now
+from parentlink.core.filters import london_datetime
+from parentlink.office import queries
+from parentlink.office.forms import ActionForm
+from parentlink.office.permissions import Permission, can
+
+
+def _int_arg(name: str, default: int | None = None) -> int | None:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else default
+
+
+def _campaign_or_404():
+    campaign = queries.current_campaign(current_user.school_id, _int_arg("campaign"))
+    if campaign is None and request.args.get("campaign"):
+        abort(404)
+    return campaign
+
+
+def overview():
+    campaign = _campaign_or_404()
+    if campaign is None:
+        return render_template("office/overview.html", campaign=None)
+    return render_template(
+        "office/overview.html",
+        campaign=campaign,
+        campaigns=campaigns_for(current_user.school_id),
+        coverage=queries.coverage(campaign),
+        funnel=queries.funnel(campaign),
+        trend=queries.daily_confirmations(campaign),
+    )
+
+
+def non_responders():
+    campaign = _campaign_or_404()
+    if campaign is None:
+        return render_template("office/non_responders.html", campaign=None)
+    class_name = request.args.get("class") or None
+    page = queries.non_responders(campaign, class_name=class_name, page=_int_arg("page", 1))
+    return render_template(
+        "office/non_responders.html",
+        campaign=campaign,
+        page=page,
+        class_name=class_name,
+        classes=queries.class_names(current_user.school_id),
+        form=ActionForm(),
+        may_chase=can(Permission.CHASE),
+    )
+
+
+CALL_LIST_LIMIT = 2000  # a printed list longer than this is not a call list
+
+
+def call_list():
+    campaign = _campaign_or_404()
+    if campaign is None:
+        abort(404)
+    class_name = request.args.get("class") or None
+    page = queries.non_responders(campaign, class_name=class_name, per_page=CALL_LIST_LIMIT)
+    return render_template(
+        "office/call_list.html",
+        campaign=campaign,
+        page=page,
+        class_name=class_name,
+        now_text=london_datetime(now()),
+    )

@@ -1,0 +1,139 @@
+"""Every office page, tried by every role: allowed roles get the page, others a bare 403
+that names nobody, and every refusal is in the audit log."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from parentlink.agreements.drafts import new_draft
+from parentlink.campaigns.models import Invitation
+from parentlink.core.audit import AuditEvent
+from parentlink.db import db
+from parentlink.directory.models import Contact, ImportUpload, Pupil
+from parentlink.office.models import Role
+from parentlink.office.permissions import PERMISSIONS, Permission
+from parentlink.office.routes import PUBLIC
+from tests.builders import csrf_token, csv_bytes, family_row, launched, staff
+from tests.office.sign_in import sign_in, staff_with_two_factor
+
+ROWS = [family_row("P1", "C1", pupil_first_name="Amelia")]
+SECRET_NAMES = ("Amelia", "Carerc1", "CarerC1", "07700", "example.com")
+
+# endpoint -> (method, url template, form fields); ids are filled from the seeded data.
+OFFICE_PAGES = {
+    "office.overview": ("GET", "/office/", {}),
+    "office.non_responders": ("GET", "/office/not-answered", {}),
+    "office.call_list": ("GET", "/office/not-answered/call-list", {}),
+    "office.remind": ("POST", "/office/invitations/{invitation}/remind", {}),
+    "office.paper_confirmation": (
+        "GET",
+        "/office/campaigns/{campaign}/contacts/{contact}/paper",
+        {},
+    ),
+    "office.flag_details": (
+        "POST",
+        "/office/contacts/{contact}/wrong-details",
+        {"reason": "number unobtainable"},
+    ),
+    "office.families": ("GET", "/office/families?q=Amelia", {}),
+    "office.evidence": ("GET", "/office/families/{pupil}/evidence", {}),
+    "office.export_pupils": ("GET", "/office/campaigns/{campaign}/pupils.csv", {}),
+    "office.export_contacts": ("GET", "/office/campaigns/{campaign}/contacts.csv", {}),
+    "office.agreements": ("GET", "/office/agreements", {}),
+    "office.version": ("GET", "/office/agreements/versions/{version}", {}),
+    "office.new_draft": ("POST", "/office/agreements/versions/{version}/draft", {}),
+    "office.publish_version": ("POST", "/office/agreements/versions/{draft}/publish", {}),
+    "office.edit_clause": ("GET", "/office/agreements/clauses/{clause}", {}),
+    "office.campaigns": ("GET", "/office/campaigns", {}),
+    "office.campaign": ("GET", "/office/campaigns/{campaign}", {}),
+    "office.close_campaign": ("POST", "/office/campaigns/{campaign}/close", {}),
+    "office.messages": ("GET", "/office/messages?status=queued", {}),
+    "office.data_quality": ("GET", "/office/data-quality", {}),
+    "office.import_upload": ("GET", "/office/import", {}),
+    "office.import_mapping": ("GET", "/office/import/{upload}/columns", {}),
+    "office.import_preview": ("GET", "/office/import/{upload}/preview", {}),
+    "office.import_commit": ("POST", "/office/import/{upload}/commit", {}),
+    "office.family": ("GET", "/office/families/{pupil}", {}),
+    "office.jobs": ("GET", "/office/jobs/", {}),
+}
+
+
+@pytest.fixture
+def seeded(app):
+    with app.app_context():
+        summary = launched(ROWS)
+        school_id = summary.campaign.school_id
+        for role in Role:
+            if role in (Role.ADMIN, Role.DSL):
+                staff_with_two_factor(school_id, f"{role.value}@example.com", role.value)
+            else:
+                staff(school_id, email=f"{role.value}@example.com", role=role.value)
+        ids = {
+            "campaign": summary.campaign.id,
+            "version": summary.campaign.version_id,
+            "invitation": db.session.scalar(select(Invitation.id)),
+            "contact": db.session.scalar(select(Contact.id)),
+            "pupil": db.session.scalar(select(Pupil.id)),
+        }
+        upload = ImportUpload(school_id=school_id, filename="x.csv", content=csv_bytes(ROWS))
+        db.session.add(upload)
+        db.session.flush()
+        ids["upload"] = upload.id
+        draft = new_draft(summary.campaign.version, actor="test")
+        ids["draft"], ids["clause"] = draft.id, draft.clauses[0].id
+        db.session.commit()
+    return ids
+
+
+def test_every_office_page_is_in_this_test_and_states_a_permission(app):
+    public = {f"office.{endpoint}" for _, endpoint, _, _ in PUBLIC}
+    office_endpoints = {
+        rule.endpoint for rule in app.url_map.iter_rules() if rule.rule.startswith("/office")
+    }
+    mine = {e for e in office_endpoints if e.startswith("office.")} - public
+    assert mine == set(OFFICE_PAGES)
+    for endpoint in office_endpoints - public:
+        view = app.view_functions[endpoint]
+        assert isinstance(getattr(view, "required_permission", None), Permission), endpoint
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+@pytest.mark.parametrize("endpoint", sorted(OFFICE_PAGES))
+def test_each_role_gets_exactly_its_pages(app, client, seeded, role, endpoint):
+    sign_in(client, f"{role.value}@example.com", two_factor=role in (Role.ADMIN, Role.DSL))
+    method, url, fields = OFFICE_PAGES[endpoint]
+    url = url.format(**seeded)
+    token = csrf_token(client.get("/office/").get_data(as_text=True))
+    if method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post(url, data={"csrf_token": token, **fields})
+    permission = app.view_functions[endpoint].required_permission
+    if permission in PERMISSIONS[role]:
+        assert response.status_code in (200, 303, 422), response.status_code
+    else:
+        assert response.status_code == 403
+        body = response.get_data(as_text=True)
+        for secret in SECRET_NAMES:
+            assert secret not in body
+        with app.app_context():
+            refused = db.session.scalars(
+                select(AuditEvent.detail).where(AuditEvent.action == "staff.permission_refused")
+            ).all()
+            assert len(refused) == 1 and permission.value in refused[0]
+
+
+def test_without_a_sign_in_every_page_sends_you_to_sign_in(client, seeded):
+    for method, url, _fields in OFFICE_PAGES.values():
+        if method == "GET":
+            response = client.get(url.format(**seeded))
+            assert response.status_code == 302
+            assert "/office/login" in response.headers["Location"]
+
+
+def test_the_viewer_sees_no_family_details_on_the_overview(client, seeded):
+    sign_in(client, "viewer@example.com", two_factor=False)
+    body = client.get("/office/").get_data(as_text=True)
+    assert "100%" in body or "0%" in body
+    assert "Amelia" not in body and "Not yet answered" not in body
