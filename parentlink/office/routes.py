@@ -15,6 +15,7 @@ from parentlink.office.views import (
     evidence,
     families,
     imports,
+    inbox,
     messages,
 )
 
@@ -88,6 +89,14 @@ PAGES = [
         P.RUN_CAMPAIGNS,
     ),
     ("/messages", "messages", messages.message_log, ["GET"], P.VIEW_FAMILIES),
+    ("/inbox", "inbox", inbox.inbox, ["GET"], P.VIEW_FAMILIES),
+    (
+        "/inbox/<int:message_id>/concern",
+        "inbox_to_concern",
+        inbox.to_concern,
+        ["POST"],
+        P.VIEW_FAMILIES,
+    ),
     ("/jobs/", "jobs", jobs_panel.panel, ["GET"], P.VIEW_OVERVIEW),
     ("/data-quality", "data_quality", messages.data_quality, ["GET"], P.VIEW_FAMILIES),
     ("/import", "import_upload", imports.upload, ["GET", "POST"], P.IMPORT),
@@ -133,6 +142,7 @@ NAV = [
     ("office.campaigns", "Campaigns"),
     ("office.agreements", "Agreement"),
     ("office.messages", "Messages"),
+    ("office.inbox", "Texts from parents"),
     ("office.data_quality", "Data quality"),
     ("office.import_upload", "Import"),
     ("office.jobs", "Scheduled jobs"),

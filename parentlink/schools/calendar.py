@@ -1,8 +1,10 @@
 """School days and the sending window: when the school may be asked to chase anyone.
 
 A school day is a weekday inside one of the school's terms that is not a closure (half-term,
-INSET day) and not a bank holiday in England. Times are the school's own (Europe/London by
-default), so the window stays 08:00-20:00 local across the clock changes.
+INSET day) and not a bank holiday in England. Until a school enters its term dates, every
+weekday that is not a bank holiday counts, so chasing and alerts still work. Times are the
+school's own (Europe/London by default), so the window stays 08:00-20:00 local across the
+clock changes.
 """
 
 from __future__ import annotations
@@ -68,8 +70,8 @@ class SchoolCalendar:
         closure = next((c for c in self.closures if day in c), None)
         if closure is not None:
             return closure.name
-        if self.term_of(day) is None:
-            return "school holiday"
+        if self.terms and self.term_of(day) is None:
+            return "school holiday"  # with no term dates entered, any weekday is a school day
         return None
 
     def is_school_day(self, day: date) -> bool:
@@ -85,10 +87,14 @@ class SchoolCalendar:
 
     def add_school_days(self, day: date, n: int) -> date:
         """The nth school day after `day` (n >= 1)."""
-        while n > 0:
+        for _ in range(n * 200):
+            if n <= 0:
+                return day
             day += timedelta(days=1)
             n -= self.is_school_day(day)
-        return day
+        if n <= 0:
+            return day
+        raise ValueError("not enough school days ahead: check the term dates")
 
     def in_sending_window(self, moment: datetime) -> bool:
         local = self.local(moment)

@@ -11,6 +11,7 @@ from parentlink.campaigns.models import Invitation
 from parentlink.core.audit import AuditEvent
 from parentlink.db import db
 from parentlink.directory.models import Contact, ImportUpload, Pupil
+from parentlink.messaging.models import InboundMessage
 from parentlink.office.models import Role
 from parentlink.office.permissions import PERMISSIONS, Permission
 from parentlink.office.routes import PUBLIC
@@ -56,6 +57,8 @@ OFFICE_PAGES = {
     "office.import_commit": ("POST", "/office/import/{upload}/commit", {}),
     "office.family": ("GET", "/office/families/{pupil}", {}),
     "office.jobs": ("GET", "/office/jobs/", {}),
+    "office.inbox": ("GET", "/office/inbox", {}),
+    "office.inbox_to_concern": ("POST", "/office/inbox/{inbound}/concern", {}),
 }
 
 
@@ -80,6 +83,17 @@ def seeded(app):
         db.session.add(upload)
         db.session.flush()
         ids["upload"] = upload.id
+        inbound = InboundMessage(
+            school_id=school_id,
+            contact_id=ids["contact"],
+            provider_id="SM" + "1" * 32,
+            from_number="+447700900001",
+            to_number="+447700900999",
+            body="someone posted a photo",
+        )
+        db.session.add(inbound)
+        db.session.flush()
+        ids["inbound"] = inbound.id
         draft = new_draft(summary.campaign.version, actor="test")
         ids["draft"], ids["clause"] = draft.id, draft.clauses[0].id
         db.session.commit()

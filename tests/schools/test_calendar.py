@@ -124,3 +124,11 @@ def test_term_dates_from_a_csv_are_all_or_nothing(ctx):
         db.session.rollback()
     with pytest.raises(TermDatesError, match="not an iCalendar"):
         import_terms_ical(school.id, b"this is not a calendar", actor="test")
+
+
+def test_with_no_term_dates_yet_every_weekday_but_bank_holidays_counts(ctx):
+    calendar = SchoolCalendar(builders.school())
+    assert calendar.is_school_day(date(2026, 8, 20))  # a Thursday in the summer
+    assert not calendar.is_school_day(date(2026, 8, 22))  # Saturday
+    assert not calendar.is_school_day(date(2026, 8, 31))  # summer bank holiday
+    assert calendar.add_school_days(date(2026, 8, 28), 1) == date(2026, 9, 1)
