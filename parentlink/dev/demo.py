@@ -49,7 +49,7 @@ def build_demo(app, *, password: str) -> dict:
                 school.id,
                 email=DEMO_LOGIN,
                 name="Office (demo)",
-                role="admin",
+                role="office",  # admin and DSL accounts must set up two-factor first
                 password=password,
                 actor="demo",
             )
@@ -109,7 +109,7 @@ def demo_command(port: int, host: str) -> None:
         f"  Sandbox outbox (the messages, with each parent's link): {base}/dev/outbox\n"
         f"  School office:  {base}/office/\n"
         f"  Scheduled jobs: {base}/office/jobs/\n"
-        f"  Demo login:     {DEMO_LOGIN}  password: {password}\n\n"
+        f"  Demo login:     {DEMO_LOGIN}  password: {password}  (the office role)\n\n"
         "The jobs run in this process; messages appear within about ten seconds.\n"
         "Press Ctrl+C to stop.\n"
     )
