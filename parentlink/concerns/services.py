@@ -100,7 +100,7 @@ def report_concern(
         stored.append((attachment.stored_name, image.data))
     db.session.flush()
     for stored_name, data in stored:  # only after every row is in place
-        write(stored_name, data)
+        write(stored_name, data, db.session())
     _acknowledge_to_parent(concern, contact)
     record(
         "concern.report",

@@ -2,7 +2,8 @@
 no metadata (EXIF, GPS, text chunks) survives, kept in a folder outside the web root.
 
 Checking never writes anything: `clean_image` works in memory, and the files are written
-only once every screenshot of a report has passed.
+only once every screenshot of a report has passed. A file written inside a transaction that
+is then rolled back is removed again, so a failed report leaves no orphan picture behind.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import BinaryIO
 
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 MAX_FILES = 3
 MAX_BYTES = 5 * 1024 * 1024  # per screenshot, as sent
@@ -96,12 +99,29 @@ def new_stored_name(school_id: int, extension: str) -> str:
     return f"concerns/{school_id}/{secrets.token_hex(16)}.{extension}"
 
 
-def write(stored_name: str, data: bytes) -> Path:
+_PENDING = "parentlink.uploads.pending"
+
+
+def write(stored_name: str, data: bytes, session: Session) -> Path:
+    """Write one file as part of `session`'s transaction: kept if it commits, removed if it
+    rolls back."""
     path = upload_root() / stored_name
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    session.info.setdefault(_PENDING, []).append(path)
     path.write_bytes(data)
     path.chmod(0o600)
     return path
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_written_files(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _remove_written_files(session: Session) -> None:
+    for path in session.info.pop(_PENDING, []):
+        path.unlink(missing_ok=True)
 
 
 def path_of(stored_name: str) -> Path:

@@ -272,3 +272,31 @@ def test_sending_the_same_report_twice_keeps_one_concern(app, client):
     assert first.status_code == second.status_code == 303
     assert first.headers["Location"] == second.headers["Location"]
     assert _counts(app) == (1, 0, 1)
+
+
+def test_a_report_that_is_rolled_back_leaves_no_screenshot_on_disk(app):
+    """The files are written before the commit; if the transaction then fails, they go too,
+    so the folder never holds a picture that no concern accounts for."""
+    from parentlink.concerns.models import ConcernCategory
+    from parentlink.concerns.services import Report, report_concern
+    from parentlink.concerns.uploads import clean_image
+    from parentlink.db import transaction
+    from parentlink.directory.models import Contact
+
+    seed(app)
+    report = Report(ConcernCategory.CYBERBULLYING, "Mean posts in a group chat.", None, None, None)
+    with app.app_context():
+        contact = db.session.scalar(select(Contact).where(Contact.mis_id == "C1"))
+        shot = clean_image(io.BytesIO(picture()), "shot.png")
+        with pytest.raises(RuntimeError), transaction():
+            report_concern(contact, report, [shot])
+            assert len(_stored_files(app)) == 1  # written, not yet committed
+            raise RuntimeError("the commit never happens")
+        assert _stored_files(app) == []
+        assert _counts(app)[:2] == (0, 0)
+
+        with transaction():
+            report_concern(contact, report, [shot])
+    kept = _stored_files(app)
+    assert len(kept) == 1 and kept[0].read_bytes() == shot.data
+    assert _counts(app)[:2] == (1, 1)
