@@ -236,31 +236,62 @@ def bench_email(url: str, n: int) -> float:
     return _report("email", n, bare, ours)
 
 
-def bench_rate(url: str, n: int, rate: float) -> float:
+def bench_rate(url: str, n: int, rate: float, processes: int = 1) -> float:
     twilio = ServerProcess("twilio")
     api_url, sid = twilio.address
     try:
-        app = make_app(
-            url,
-            SMS_GATEWAY="twilio",
-            TWILIO_API_URL=api_url,
-            TWILIO_ACCOUNT_SID=sid,
-            SMS_PER_SECOND=rate,
-            DISPATCH_BATCH_SIZE=100,
-        )
+        app = make_app(url)
         queue(app, Channel.SMS, n)
-        dispatch(app)
-        count, _, stamps = twilio.ask("stats")
+        if processes == 1:
+            app = make_app(
+                url,
+                SMS_GATEWAY="twilio",
+                TWILIO_API_URL=api_url,
+                TWILIO_ACCOUNT_SID=sid,
+                SMS_PER_SECOND=rate,
+                DISPATCH_BATCH_SIZE=100,
+            )
+            dispatch(app)
+        else:
+            run_dispatchers(url, api_url, sid, processes, SMS_PER_SECOND=rate)
+        count, most, stamps = twilio.ask("stats")
     finally:
         twilio.stop()
+    assert count == n and most == 1, (count, most)
     stamps.sort()
     achieved = (count - 1) / (stamps[-1] - stamps[0])
     error = abs(achieved - rate) / rate
     print(
-        f"rate:  limit {rate:.0f}/s, achieved {achieved:.1f}/s over {count} SMS "
-        f"({error:.1%} off; goal within 5%)"
+        f"rate:  limit {rate:.0f}/s shared by {processes} dispatcher process(es), achieved "
+        f"{achieved:.1f}/s over {count} SMS ({error:.1%} off; goal within 5%)"
     )
     return error
+
+
+def run_dispatchers(url: str, api_url: str, sid: str, processes: int, **settings) -> list[int]:
+    """Run `processes` x `parentlink dispatch` at once; how many each claimed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARENTLINK_")}
+    env.update(
+        PARENTLINK_ENV="test",
+        PARENTLINK_DATABASE_URL=url,
+        PARENTLINK_PUBLIC_URL="http://parentlink.test",
+        PARENTLINK_SMS_GATEWAY="twilio",
+        PARENTLINK_TWILIO_API_URL=api_url,
+        PARENTLINK_TWILIO_ACCOUNT_SID=sid,
+        PARENTLINK_TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        PARENTLINK_TWILIO_FROM=FROM,
+        PARENTLINK_SMS_PER_SECOND="0",
+        PARENTLINK_DISPATCH_BATCH_SIZE="100",
+    )
+    env.update({f"PARENTLINK_{k}": str(v) for k, v in settings.items()})
+    command = [sys.executable, "-c", "from parentlink.cli import main; main()", "dispatch"]
+    running = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)  # noqa: S603
+        for _ in range(processes)
+    ]
+    outputs = [p.communicate(timeout=3600)[0] for p in running]
+    assert all(p.returncode == 0 for p in running), outputs
+    return [int(out.split()[1].rstrip(":")) for out in outputs]
 
 
 def bench_share(url: str, n: int) -> None:
@@ -269,31 +300,12 @@ def bench_share(url: str, n: int) -> None:
     try:
         app = make_app(url)
         queue(app, Channel.SMS, n)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PARENTLINK_")}
-        env.update(
-            PARENTLINK_ENV="test",
-            PARENTLINK_DATABASE_URL=url,
-            PARENTLINK_PUBLIC_URL="http://parentlink.test",
-            PARENTLINK_SMS_GATEWAY="twilio",
-            PARENTLINK_TWILIO_API_URL=api_url,
-            PARENTLINK_TWILIO_ACCOUNT_SID=sid,
-            PARENTLINK_TWILIO_AUTH_TOKEN=AUTH_TOKEN,
-            PARENTLINK_TWILIO_FROM=FROM,
-            PARENTLINK_SMS_PER_SECOND="0",
-            PARENTLINK_DISPATCH_BATCH_SIZE="200",
-        )
-        command = [sys.executable, "-c", "from parentlink.cli import main; main()", "dispatch"]
         started = time.perf_counter()
-        running = [
-            subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)  # noqa: S603
-            for _ in range(2)
-        ]
-        outputs = [p.communicate(timeout=3600)[0] for p in running]
+        claimed = run_dispatchers(url, api_url, sid, 2, DISPATCH_BATCH_SIZE=200)
         elapsed = time.perf_counter() - started
         count, most, _ = twilio.ask("stats")
     finally:
         twilio.stop()
-    claimed = [int(out.split()[1].rstrip(":")) for out in outputs]
     print(
         f"share: 2 dispatcher processes claimed {claimed[0]} + {claimed[1]} of {n}; the server "
         f"accepted {count}, the most for one message {most} ({elapsed:.1f}s)"
@@ -324,6 +336,8 @@ def main() -> None:
         bench_email(url, args.n)
     if "rate" in args.parts:
         bench_rate(url, min(args.n, int(args.rate * 20)), args.rate)
+        if url.startswith("postgresql"):  # several dispatchers need PostgreSQL
+            bench_rate(url, min(args.n, int(args.rate * 20)), args.rate, processes=2)
     if "share" in args.parts:
         bench_share(url, args.n)
 

@@ -6,7 +6,8 @@
    (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several dispatchers share the work without
    waiting on each other; SQLite has one writer at a time). SMS are claimed only inside
    their school's sending window (quiet_hours.py).
-3. Send: a thread pool, paced by a token bucket per channel (sending.py).
+3. Send: a thread pool, paced by a token bucket per channel that all dispatcher
+   processes share (sending.py, pacing.py).
 4. Record: the results, in a second transaction, through the Message transitions.
 """
 
@@ -124,11 +125,13 @@ def claim_due(limit: int) -> list[Outgoing]:
     at = now()
     config = current_app.config
     lease = config["DISPATCH_LEASE_SECONDS"]
-    # Never claim more than the rate limits can send in half a lease: a batch must be
-    # done long before anyone may take its messages for abandoned.
+    # Never claim more than the rate limits can send in an eighth of a lease: a batch
+    # must be done long before anyone may take its messages for abandoned, even while
+    # it waits behind the batch being sent (pipelining) and the rate, which is shared,
+    # is split between up to four dispatcher processes.
     rates = [r for r in (config["SMS_PER_SECOND"], config["EMAIL_PER_SECOND"]) if r > 0]
     if rates:
-        limit = max(1, min(limit, int(min(rates) * lease / 2)))
+        limit = max(1, min(limit, int(min(rates) * lease / 8)))
     lease_until = at + timedelta(seconds=lease)
     due = (
         select(Message.id)

@@ -245,6 +245,16 @@ class DeliveryEvent(db.Model):
     message: Mapped[Message] = relationship(back_populates="events")
 
 
+class RateBucket(db.Model):
+    """The token bucket of one channel, shared by every dispatcher process (pacing.py)."""
+
+    __tablename__ = "rate_bucket"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)  # "sms", "email"
+    tokens: Mapped[float]  # left at `stamp`; negative: reserved ahead of time
+    stamp: Mapped[float]  # seconds since the epoch, on the database's clock
+
+
 class InboundKeyword(enum.Enum):
     STOP = "stop"
     START = "start"
