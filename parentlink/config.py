@@ -65,6 +65,11 @@ def from_environment(instance_path: str) -> dict:
         # Whether email really goes out is PARENTLINK_EMAIL_GATEWAY's choice (smtp or
         # sandbox), never Flask-Mail's silent suppression in testing mode.
         "MAIL_SUPPRESS_SEND": False,
+        # Bounces: emails leave with a VERP return path on this address's domain
+        # (bounces+<message>-<signature>@domain); the mail server delivers those to the
+        # Maildir, which the `bounces` job reads (off unless set).
+        "BOUNCE_ADDRESS": env("PARENTLINK_BOUNCE_ADDRESS", ""),
+        "BOUNCE_MAILDIR": env("PARENTLINK_BOUNCE_MAILDIR", ""),
         "SANDBOX_OUTBOX_PATH": env(
             "PARENTLINK_SANDBOX_OUTBOX", str(Path(instance_path) / "sandbox-outbox.jsonl")
         ),

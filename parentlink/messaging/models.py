@@ -212,6 +212,11 @@ class Message(db.Model):
         self._move(MessageStatus.FAILED, at)
         self.last_error = reason[:500]
 
+    def bounced(self, at: datetime, reason: str) -> None:
+        """The receiving mail system refused it, at once or in a later report (DSN)."""
+        self._move(MessageStatus.BOUNCED, at)
+        self.last_error = reason[:500]
+
     def apply_provider_status(
         self, status: MessageStatus, at: datetime, reason: str | None = None
     ) -> bool:

@@ -300,7 +300,7 @@ def test_an_smtp_refusal_moves_to_sms_and_a_second_failure_stops_there(
         dispatch_pending()
         db.session.commit()
         email, sms = _messages()
-        assert email.status is MessageStatus.FAILED and "550" in email.last_error
+        assert email.status is MessageStatus.BOUNCED and "550" in email.last_error
         assert sms.status is MessageStatus.FAILED and sms.fallback_for_id == email.id
         assert len(_messages()) == 2  # no third attempt, no ping-pong
     assert twilio_server.messages == [] and smtp_server.messages == []

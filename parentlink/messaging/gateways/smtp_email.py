@@ -1,8 +1,10 @@
 """Email through SMTP with Flask-Mail: one connection for a whole batch.
 
-Per message, the server's reply decides: 5xx is permanent (the reason quotes the server),
-4xx means try again later. If the connection itself fails, that message and the rest of
-the batch are `retry`; reconnecting is the dispatcher's job on its next run.
+Per message, the server's reply decides: 5xx is permanent (the reason quotes the server;
+a 5xx refusal of the recipient at RCPT is a bounce), 4xx means try again later. The
+envelope sender is the message's VERP return path when there is one (bounces.py). If
+the connection itself fails, that message and the rest of the batch are `retry`;
+reconnecting is the dispatcher's job on its next run.
 """
 
 from __future__ import annotations
@@ -77,12 +79,14 @@ class SmtpEmailGateway:
         if outgoing.message_ref:
             message.msgId = outgoing.message_ref
         try:
-            conn.send(message)
+            conn.send(message, envelope_from=outgoing.return_path)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()), (550, b""))
             result = _by_code(code, reply, f"the mail server refused {outgoing.to}")
             if code == 421:  # smtplib has closed the connection
                 raise _ConnectionLost(result.reason or "the mail server closed") from exc
+            if 500 <= code < 600:  # the address itself: a bounce at send time
+                return SendResult.bounced(result.reason or "refused", result.error_code)
             return result
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
             what = "our sender address" if isinstance(exc, smtplib.SMTPSenderRefused) else "it"
