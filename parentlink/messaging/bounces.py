@@ -189,7 +189,7 @@ def ingest_maildir(path: str) -> BounceCounts:
             _set_aside(box, key)
             counts.unrecognised += 1
             continue
-        box.remove(key)  # recorded: the events keep what mattered
+        box.discard(key)  # recorded: the events keep what mattered
         if bounced:
             counts.bounced += 1
         else:
@@ -202,5 +202,8 @@ def _set_aside(box: mailbox.Maildir, key: str) -> None:
         folder = box.get_folder(UNRECOGNISED)
     except mailbox.NoSuchMailboxError:
         folder = box.add_folder(UNRECOGNISED)
-    folder.add(box.get_message(key))
-    box.remove(key)
+    try:
+        folder.add(box.get_message(key))
+    except KeyError:  # another reader (`parentlink bounces` beside the job) took it
+        return
+    box.discard(key)
