@@ -10,5 +10,6 @@ def run() -> dict:
         "accepted": counts.accepted,
         "retrying": counts.retrying,
         "failed": counts.failed,
+        "bounced": counts.bounced,  # refused for the recipient at send time
         "reconciled": counts.reconciled,  # abandoned attempts settled with the provider
     }

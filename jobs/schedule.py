@@ -11,6 +11,7 @@ class ScheduledJob:
     trigger: str  # "interval" or "cron"
     options: dict
     description: str
+    setting: str | None = None  # scheduled only when this setting is not empty
 
 
 SCHEDULE: tuple[ScheduledJob, ...] = (
@@ -56,7 +57,19 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         options={"seconds": 10},
         description="Send queued SMS and email through the gateways.",
     ),
+    ScheduledJob(
+        name="bounces",
+        trigger="interval",
+        options={"seconds": 300},
+        description="Read bounce reports: mark bounced emails, send by SMS instead.",
+        setting="BOUNCE_MAILDIR",
+    ),
 )
+
+
+def scheduled(config) -> tuple[ScheduledJob, ...]:
+    """The jobs this deployment runs (a job tied to a setting only when it is set)."""
+    return tuple(job for job in SCHEDULE if not job.setting or config.get(job.setting))
 
 
 def parse_intervals(text: str) -> dict[str, int]:

@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import text
 
 from jobs import runner
-from jobs.schedule import SCHEDULE, parse_intervals
+from jobs.schedule import parse_intervals, scheduled
 from parentlink.db import db
 
 log = logging.getLogger("parentlink.jobs")
@@ -77,7 +77,7 @@ def build_scheduler(blocking: bool = True):
         timezone="Europe/London",
     )
     intervals = parse_intervals(app.config.get("JOBS_INTERVALS", ""))
-    for job in SCHEDULE:
+    for job in scheduled(app.config):
         options = dict(job.options)
         if job.name in intervals:
             options = {"seconds": intervals[job.name]}
@@ -97,7 +97,9 @@ def run_forever() -> None:
     lock = LeaderLock()
     log.info("jobs: waiting to become the leader")
     lock.acquire()
-    log.info("jobs: leader (pid %s); running %d jobs", os.getpid(), len(SCHEDULE))
+    log.info(
+        "jobs: leader (pid %s); running %d jobs", os.getpid(), len(scheduled(current_app.config))
+    )
     scheduler = build_scheduler(blocking=True)
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=False))
     try:

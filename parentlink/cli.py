@@ -336,7 +336,7 @@ def dispatch_command() -> None:
     counts = dispatch_pending()
     click.echo(
         f"Claimed {counts.claimed}: {counts.accepted} accepted, "
-        f"{counts.retrying} to retry, {counts.failed} failed; "
+        f"{counts.retrying} to retry, {counts.failed} failed, {counts.bounced} bounced; "
         f"{counts.reconciled} abandoned attempts reconciled."
     )
 
@@ -375,7 +375,7 @@ def agreement_translate(path, school_slug) -> None:
 
 def register_commands(app: Flask) -> None:
     from parentlink.dev.demo import demo_command
-    from parentlink.messaging.commands import preview_command
+    from parentlink.messaging.commands import bounces_command, preview_command
 
     campaign_group.add_command(preview_command)
 
@@ -388,6 +388,7 @@ def register_commands(app: Flask) -> None:
         staff_group,
         rounds_group,
         dispatch_command,
+        bounces_command,
         jobs_command,
         demo_command,
     ):

@@ -65,6 +65,11 @@ def from_environment(instance_path: str) -> dict:
         # Whether email really goes out is PARENTLINK_EMAIL_GATEWAY's choice (smtp or
         # sandbox), never Flask-Mail's silent suppression in testing mode.
         "MAIL_SUPPRESS_SEND": False,
+        # Bounces: emails leave with a VERP return path on this address's domain
+        # (bounces+<message>-<signature>@domain); the mail server delivers those to the
+        # Maildir, which the `bounces` job reads (off unless set).
+        "BOUNCE_ADDRESS": env("PARENTLINK_BOUNCE_ADDRESS", ""),
+        "BOUNCE_MAILDIR": env("PARENTLINK_BOUNCE_MAILDIR", ""),
         "SANDBOX_OUTBOX_PATH": env(
             "PARENTLINK_SANDBOX_OUTBOX", str(Path(instance_path) / "sandbox-outbox.jsonl")
         ),
@@ -74,7 +79,7 @@ def from_environment(instance_path: str) -> dict:
         "DISPATCH_MAX_ATTEMPTS": _int("PARENTLINK_DISPATCH_MAX_ATTEMPTS", 8),
         "DISPATCH_BACKOFF_BASE_SECONDS": _float("PARENTLINK_DISPATCH_BACKOFF_BASE_SECONDS", 30),
         "DISPATCH_BACKOFF_CAP_SECONDS": _float("PARENTLINK_DISPATCH_BACKOFF_CAP_SECONDS", 3600),
-        # Messages per second per channel and per dispatcher process (0: no limit).
+        # Messages per second per channel, for all dispatcher processes together (0: no limit).
         "SMS_PER_SECOND": _float("PARENTLINK_SMS_PER_SECOND", 10),
         "EMAIL_PER_SECOND": _float("PARENTLINK_EMAIL_PER_SECOND", 20),
         "SMS_PRICE_PER_SEGMENT": _float("PARENTLINK_SMS_PRICE_PER_SEGMENT", 0.04),

@@ -1,8 +1,10 @@
-"""`parentlink campaign preview`: the rendered SMS, segments and cost before a launch."""
+"""`parentlink campaign preview` (the rendered SMS, segments and cost before a launch) and
+`parentlink bounces` (read the bounce Maildir once)."""
 
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from parentlink.messaging.preview import preview_invitations
@@ -54,3 +56,21 @@ def preview_command(school_slug: str | None, show: int) -> None:
         )
         raise SystemExit(1)
     click.echo(f"\nEvery SMS is within the limit of {preview.segment_limit} segments.")
+
+
+@click.command(
+    "bounces",
+    help="Read the bounce reports (DSNs) waiting in PARENTLINK_BOUNCE_MAILDIR, then stop.",
+)
+@with_appcontext
+def bounces_command() -> None:
+    from parentlink.messaging.bounces import ingest_maildir
+
+    path = current_app.config["BOUNCE_MAILDIR"]
+    if not path:
+        raise click.ClickException("Set PARENTLINK_BOUNCE_MAILDIR to the bounce Maildir first.")
+    counts = ingest_maildir(path)
+    click.echo(
+        f"Read {counts.read}: {counts.bounced} bounced, {counts.noted} noted, "
+        f"{counts.unrecognised} set aside, {counts.errors} left for the next run."
+    )

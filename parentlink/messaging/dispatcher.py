@@ -6,7 +6,8 @@
    (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several dispatchers share the work without
    waiting on each other; SQLite has one writer at a time). SMS are claimed only inside
    their school's sending window (quiet_hours.py).
-3. Send: a thread pool, paced by a token bucket per channel (sending.py).
+3. Send: a thread pool, paced by a token bucket per channel that all dispatcher
+   processes share (sending.py, pacing.py).
 4. Record: the results, in a second transaction, through the Message transitions.
 """
 
@@ -23,6 +24,7 @@ from parentlink.campaigns.models import Invitation
 from parentlink.core.clock import now
 from parentlink.db import db, transaction
 from parentlink.directory.models import Channel
+from parentlink.messaging.bounces import bounce, return_path
 from parentlink.messaging.fallback import FALLBACK_CODES, fall_back
 from parentlink.messaging.gateways.base import Outcome, Outgoing, SendResult
 from parentlink.messaging.models import (
@@ -45,6 +47,7 @@ class DispatchCounts:
     accepted: int = 0
     retrying: int = 0
     failed: int = 0
+    bounced: int = 0
     reconciled: int = 0
     by_channel: dict[str, int] = field(default_factory=dict)
 
@@ -53,6 +56,7 @@ class DispatchCounts:
         self.accepted += other.accepted
         self.retrying += other.retrying
         self.failed += other.failed
+        self.bounced += other.bounced
         self.reconciled += other.reconciled
         for channel, n in other.by_channel.items():
             self.by_channel[channel] = self.by_channel.get(channel, 0) + n
@@ -124,11 +128,13 @@ def claim_due(limit: int) -> list[Outgoing]:
     at = now()
     config = current_app.config
     lease = config["DISPATCH_LEASE_SECONDS"]
-    # Never claim more than the rate limits can send in half a lease: a batch must be
-    # done long before anyone may take its messages for abandoned.
+    # Never claim more than the rate limits can send in an eighth of a lease: a batch
+    # must be done long before anyone may take its messages for abandoned, even while
+    # it waits behind the batch being sent (pipelining) and the rate, which is shared,
+    # is split between up to four dispatcher processes.
     rates = [r for r in (config["SMS_PER_SECOND"], config["EMAIL_PER_SECOND"]) if r > 0]
     if rates:
-        limit = max(1, min(limit, int(min(rates) * lease / 2)))
+        limit = max(1, min(limit, int(min(rates) * lease / 8)))
     lease_until = at + timedelta(seconds=lease)
     due = (
         select(Message.id)
@@ -181,6 +187,7 @@ def outgoing_for(message) -> Outgoing:
         html=_with_link(message.html_body, link) if message.html_body else None,
         message_ref=message_ref(message.id, message.school_id),
         status_callback=callback,
+        return_path=return_path(message.id) if message.channel is Channel.EMAIL else None,
     )
 
 
@@ -275,6 +282,9 @@ def _record_others(at: datetime, ids: list[int], results: dict[int, SendResult],
             )
             message.retry_at(at, at + delay, result.reason or "retry")
             counts.retrying += 1
+        elif result.bounce:
+            bounce(message, at, result.reason or "bounced", result.error_code, hard=True)
+            counts.bounced += 1
         else:
             reason = result.reason or "failed"
             if result.outcome is Outcome.RETRY:
@@ -284,10 +294,8 @@ def _record_others(at: datetime, ids: list[int], results: dict[int, SendResult],
 
 
 def _fail(message: Message, at: datetime, reason: str, result: SendResult) -> None:
-    permanent_for_contact = result.outcome is Outcome.PERMANENT and (
-        result.error_code in FALLBACK_CODES
-        or (message.channel is Channel.EMAIL and (result.error_code or "").startswith("5"))
-    )
-    if permanent_for_contact:
+    # A refusal about the number itself. (An email refused for its recipient is a bounce;
+    # other email refusals are about our sender or the text, not the contact's details.)
+    if result.outcome is Outcome.PERMANENT and result.error_code in FALLBACK_CODES:
         fall_back(message, at, reason, result.error_code)  # needs the link token: first
     message.fail(at, reason)

@@ -212,6 +212,11 @@ class Message(db.Model):
         self._move(MessageStatus.FAILED, at)
         self.last_error = reason[:500]
 
+    def bounced(self, at: datetime, reason: str) -> None:
+        """The receiving mail system refused it, at once or in a later report (DSN)."""
+        self._move(MessageStatus.BOUNCED, at)
+        self.last_error = reason[:500]
+
     def apply_provider_status(
         self, status: MessageStatus, at: datetime, reason: str | None = None
     ) -> bool:
@@ -243,6 +248,16 @@ class DeliveryEvent(db.Model):
     applied: Mapped[bool] = mapped_column(default=True)
 
     message: Mapped[Message] = relationship(back_populates="events")
+
+
+class RateBucket(db.Model):
+    """The token bucket of one channel, shared by every dispatcher process (pacing.py)."""
+
+    __tablename__ = "rate_bucket"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)  # "sms", "email"
+    tokens: Mapped[float]  # left at `stamp`; negative: reserved ahead of time
+    stamp: Mapped[float]  # seconds since the epoch, on the database's clock
 
 
 class InboundKeyword(enum.Enum):

@@ -1,8 +1,10 @@
-"""Sending a claimed batch: a thread pool, paced per channel by a token bucket.
+"""Sending a claimed batch: a thread pool, paced per channel by a shared token bucket.
 
-SMS go one request per message (each worker thread keeps its own HTTP connection to
-Twilio). Email is split into one chunk per worker, each chunk over one SMTP connection.
-Gateways never touch the database; the pool lives as long as the app.
+SMS go one request per message through the pool (each worker thread keeps its own HTTP
+connection to Twilio). A batch's emails go one after another over one SMTP connection,
+in one worker, alongside the SMS: a mail server answers one connection's commands in
+turn, so more connections would only cost handshakes (and a relay may count or limit
+them). Gateways never touch the database; the pool lives as long as the app.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from flask import Flask, current_app
 
+from parentlink.db import db
 from parentlink.directory.models import Channel
 from parentlink.messaging.gateways import gateway_for
 from parentlink.messaging.gateways.base import Outgoing, SendResult
-from parentlink.messaging.pacing import TokenBucket
+from parentlink.messaging.pacing import SharedTokenBucket
 
 _POOL = "parentlink.dispatch_pool"
 _BUCKETS = "parentlink.rate_limits"
@@ -34,11 +37,7 @@ def send_all(batch: list[Outgoing]) -> dict[int, SendResult]:
             for item in items:
                 futures.append(([item], pool.submit(_send_one, app, gateway, bucket, item)))
         else:
-            workers = app.config["DISPATCH_THREADS"]
-            size = max(1, -(-len(items) // workers))
-            for start in range(0, len(items), size):
-                chunk = items[start : start + size]
-                futures.append((chunk, pool.submit(_send_chunk, app, gateway, bucket, chunk)))
+            futures.append((items, pool.submit(_send_chunk, app, gateway, bucket, items)))
     results: dict[int, SendResult] = {}
     for items, future in futures:
         try:
@@ -49,12 +48,13 @@ def send_all(batch: list[Outgoing]) -> dict[int, SendResult]:
     return results
 
 
-def bucket_for(channel: Channel) -> TokenBucket:
+def bucket_for(channel: Channel) -> SharedTokenBucket:
+    """The channel's rate limit, shared with every dispatcher on the same database."""
     app = current_app._get_current_object()
     buckets = app.extensions.setdefault(_BUCKETS, {})
     if channel not in buckets:
         key = "SMS_PER_SECOND" if channel is Channel.SMS else "EMAIL_PER_SECOND"
-        buckets[channel] = TokenBucket(app.config[key])
+        buckets[channel] = SharedTokenBucket(db.engine, channel.value, app.config[key])
     return buckets[channel]
 
 
@@ -66,12 +66,12 @@ def _pool(app: Flask) -> ThreadPoolExecutor:
     return pool
 
 
-def _send_one(app: Flask, gateway, bucket: TokenBucket, item: Outgoing) -> list[SendResult]:
+def _send_one(app: Flask, gateway, bucket: SharedTokenBucket, item: Outgoing) -> list[SendResult]:
     bucket.take()
     with app.app_context():
         return [gateway.send(item)]
 
 
-def _send_chunk(app: Flask, gateway, bucket: TokenBucket, chunk: list[Outgoing]):
+def _send_chunk(app: Flask, gateway, bucket: SharedTokenBucket, chunk: list[Outgoing]):
     with app.app_context():
         return gateway.send_batch(chunk, pace=bucket.take)

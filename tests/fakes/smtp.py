@@ -45,6 +45,21 @@ class _Handler:
     def __init__(self, server: CapturingSMTPServer) -> None:
         self._server = server
 
+    async def handle_MAIL(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
+        refusal = self._server.refusal_for(f"sender:{address}")
+        if refusal is not None:
+            return refusal
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(
         self,
         server: SMTP,
@@ -138,6 +153,11 @@ class CapturingSMTPServer:
         """RCPT TO:<address> gets `code text` (5xx: permanent, 4xx: try again later)."""
         with self._lock:
             self._refused[address.lower()] = f"{code} {text}"
+
+    def refuse_sender(self, address: str, code: int = 553, text: str = "5.7.1 Sender refused"):
+        """MAIL FROM:<address> gets `code text` (the relay will not take our sender)."""
+        with self._lock:
+            self._refused[f"sender:{address}".lower()] = f"{code} {text}"
 
     def accept(self, address: str) -> None:
         with self._lock:

@@ -57,6 +57,7 @@ def test_the_dispatch_job_sends_what_is_due(app):
         "accepted": 2,
         "retrying": 0,
         "failed": 0,
+        "bounced": 0,
         "reconciled": 0,
     }
     assert runner.run_job("dispatch")["claimed"] == 0  # running it again sends nothing twice

@@ -117,3 +117,28 @@ def test_dispatchers_running_at_once_share_the_outbox_and_send_each_sms_once(
     with app.app_context():
         statuses = db.session.scalars(select(Message.status)).all()
         assert set(statuses) == {MessageStatus.SENT}
+
+
+def test_two_dispatchers_together_keep_to_the_rate_limit(app, database_url, twilio_server):
+    """The rate is the school's, not each process's: two dispatchers at R per second
+    between them take (N - burst) / R seconds, not half that. Only a lower bound on the
+    time is asserted, which a slow machine cannot break; its margin allows for the
+    server stamping the first requests late (new connections on a busy machine), and
+    it still fails for a bucket per process by a second and a half.
+    bench/messaging.py measures how close to R the rate really is."""
+    rate, n = 40, 160
+    with app.app_context():
+        launched(_families(n))
+        sending_any_time()
+    env = dispatcher_env(database_url, twilio_server, SMS_PER_SECOND=rate, DISPATCH_BATCH_SIZE=10)
+    running = [start_dispatcher(env) for _ in range(2)]
+    outputs = [p.communicate(timeout=120) for p in running]
+    assert all(p.returncode == 0 for p in running), [err for _, err in outputs]
+    claimed = [int(out.split()[1].rstrip(":")) for out, _ in outputs]
+    assert sum(claimed) == n and all(claimed), f"both should have sent: {outputs}"
+
+    stamps = sorted(entry["created_at"] for entry in twilio_server.messages)
+    assert len(stamps) == n
+    burst = rate / 4  # the bucket's default: a quarter of a second's worth goes at once
+    span = (stamps[-1] - stamps[0]).total_seconds()
+    assert span >= 0.8 * (n - burst) / rate, f"{n} SMS in {span:.2f}s: faster than {rate}/s"

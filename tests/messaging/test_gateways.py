@@ -228,6 +228,27 @@ def test_message_id_html_and_text_arrive(smtp, mailer) -> None:
     assert received.part("text/html") == "<p>HTML for message 7</p>"
 
 
+def test_long_lines_and_any_characters_arrive_intact(smtp, mailer) -> None:
+    """SMTP allows 998 characters a line: a long line (a paragraph, inline HTML) must be
+    encoded, not refused; curly quotes, pound signs and Polish letters must survive."""
+    body = "Zażółć gęślą jaźń: “quoted”, £5 — " * 60
+    outgoing = Outgoing(
+        message_id=9,
+        channel="email",
+        to="rodzic@example.com",
+        subject="Umowa “social media” — Zażółć",
+        body=body,
+        html=f"<p>{body}</p>",
+        message_ref="<9.a1b2c3@parentlink.invalid>",
+        return_path="bounces+9-abc@parentlink.example.com",
+    )
+    assert mailer.send(outgoing).outcome is Outcome.ACCEPTED
+    [received] = smtp.messages
+    assert received["Subject"] == outgoing.subject
+    assert received.part("text/plain") == body and received.part("text/html") == f"<p>{body}</p>"
+    assert received.mail_from == "bounces+9-abc@parentlink.example.com"
+
+
 def test_refused_recipient_is_permanent_and_others_still_go(smtp, mailer) -> None:
     smtp.refuse("gone@example.com")
     results = mailer.send_batch(
@@ -235,6 +256,7 @@ def test_refused_recipient_is_permanent_and_others_still_go(smtp, mailer) -> Non
     )
     assert [r.outcome for r in results] == [Outcome.ACCEPTED, Outcome.PERMANENT, Outcome.ACCEPTED]
     assert results[1].error_code == "550" and "5.1.1 No such user" in (results[1].reason or "")
+    assert results[1].bounce and not results[0].bounce  # the recipient itself was refused
     assert [m.rcpt_tos[0] for m in smtp.messages] == ["a@example.com", "b@example.com"]
     assert smtp.connections == 1
 

@@ -251,6 +251,22 @@ def test_a_school_can_change_its_window(app, twilio_server, clock):
         assert dispatch_pending().accepted == 1
 
 
+# -- one SMTP connection per batch -------------------------------------------------------------
+
+
+def test_a_batch_of_emails_goes_over_one_smtp_connection(app, smtp_server, twilio_server):
+    app.config.update(DISPATCH_THREADS=4, DISPATCH_BATCH_SIZE=12)
+    with app.app_context():
+        rows = [family_row(f"P{i}", f"C{i}", preferred_channel="email") for i in range(1, 13)]
+        rows += [family_row("P13", "C13")]  # an SMS in the same batch goes its own way
+        launched(rows)
+        counts = dispatch_pending()
+        db.session.commit()
+        assert counts.accepted == 13
+    assert len(smtp_server.wait_for(12)) == 12 and len(twilio_server.messages) == 1
+    assert smtp_server.connections == 1
+
+
 # -- channel fallback -------------------------------------------------------------------------
 
 
@@ -284,7 +300,7 @@ def test_an_smtp_refusal_moves_to_sms_and_a_second_failure_stops_there(
         dispatch_pending()
         db.session.commit()
         email, sms = _messages()
-        assert email.status is MessageStatus.FAILED and "550" in email.last_error
+        assert email.status is MessageStatus.BOUNCED and "550" in email.last_error
         assert sms.status is MessageStatus.FAILED and sms.fallback_for_id == email.id
         assert len(_messages()) == 2  # no third attempt, no ping-pong
     assert twilio_server.messages == [] and smtp_server.messages == []

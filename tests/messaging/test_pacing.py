@@ -1,16 +1,23 @@
-"""The token bucket and the backoff, on a clock the test moves (no timed tests)."""
+"""The shared token bucket on a clock the test moves (no timed tests), and the backoff.
+
+The bucket is a row in the test database; two buckets on the same row stand for two
+dispatcher processes. The real processes are in test_crash_safety.py."""
 
 from __future__ import annotations
 
 import random
 from datetime import timedelta
 
-from parentlink.messaging.pacing import TokenBucket, backoff
+from sqlalchemy import select
+
+from parentlink.db import db
+from parentlink.messaging.models import RateBucket
+from parentlink.messaging.pacing import SharedTokenBucket, backoff
 
 
 class FakeTime:
     def __init__(self) -> None:
-        self.now = 0.0
+        self.now = 1_000_000.0
 
     def clock(self) -> float:
         return self.now
@@ -19,32 +26,57 @@ class FakeTime:
         self.now += seconds
 
 
-def test_the_bucket_keeps_to_its_rate_after_a_small_burst():
+def _bucket(fake: FakeTime, rate: float, **options) -> SharedTokenBucket:
+    return SharedTokenBucket(
+        db.engine, "sms", rate, clock=fake.clock, monotonic=fake.clock, sleep=fake.sleep, **options
+    )
+
+
+def test_the_bucket_keeps_to_its_rate_after_a_small_burst(ctx):
     fake = FakeTime()
-    bucket = TokenBucket(50, burst=5, clock=fake.clock, sleep=fake.sleep)
+    start = fake.now
+    bucket = _bucket(fake, 50, burst=5, chunk=5)
     for _ in range(5):
         bucket.take()
-    assert fake.now == 0  # the burst goes at once
+    assert fake.now == start  # the burst goes at once
     for _ in range(500):
         bucket.take()
-    assert abs(fake.now - 10.0) < 1e-6  # then 50 a second exactly
+    assert abs(fake.now - start - 10.0) < 1e-6  # then 50 a second exactly
 
 
-def test_an_idle_bucket_refills_only_up_to_its_burst():
+def test_two_processes_on_one_row_share_the_rate_instead_of_doubling_it(ctx):
     fake = FakeTime()
-    bucket = TokenBucket(10, burst=2, clock=fake.clock, sleep=fake.sleep)
-    fake.now = 3600.0
+    start = fake.now
+    first = _bucket(fake, 40, burst=4)
+    second = _bucket(fake, 40, burst=4)
+    assert first.chunk == 4
+    for _ in range(200):  # taking turns, as two busy dispatchers do
+        first.take()
+        second.take()
+    # 400 tokens at 40 a second, less the first burst: 9.9 s, not the 4.9 s of two buckets
+    assert abs(fake.now - start - (400 - 4) / 40) < 1e-6
+    assert db.session.scalar(select(RateBucket.key)) == "sms"
+
+
+def test_an_idle_bucket_refills_only_up_to_its_burst(ctx):
+    fake = FakeTime()
+    bucket = _bucket(fake, 10, burst=2, chunk=1)
+    bucket.take()
+    fake.now += 3600.0
+    start = fake.now
     for _ in range(12):
         bucket.take()
-    assert abs(fake.now - 3601.0) < 1e-6
+    assert abs(fake.now - start - 1.0) < 1e-6
 
 
-def test_a_rate_of_zero_means_no_limit():
+def test_a_rate_of_zero_means_no_limit_and_no_database(ctx):
     fake = FakeTime()
-    bucket = TokenBucket(0, clock=fake.clock, sleep=fake.sleep)
+    start = fake.now
+    bucket = _bucket(fake, 0)
     for _ in range(10_000):
         bucket.take()
-    assert fake.now == 0
+    assert fake.now == start
+    assert db.session.scalar(select(RateBucket.key)) is None
 
 
 def test_backoff_doubles_up_to_the_cap_with_jitter():

@@ -20,7 +20,8 @@ class ProviderUnavailable(Exception):
 class Outcome(enum.Enum):
     ACCEPTED = "accepted"  # the provider took it; provider_id says how to follow it
     RETRY = "retry"  # a passing fault (timeout, 429, 5xx): try again later
-    PERMANENT = "permanent"  # it will never go to this address: say why
+    PERMANENT = "permanent"  # it will never go to this address: say why (`bounce`: the
+    # receiving server refused the recipient itself, which says the address is wrong)
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Outgoing:
     html: str | None = None
     message_ref: str | None = None  # stable id: the email Message-ID, kept across retries
     status_callback: str | None = None  # absolute URL for delivery reports (SMS)
+    return_path: str | None = None  # envelope sender for bounces (email; VERP address)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class SendResult:
     provider_status: str | None = None
     reason: str | None = None
     error_code: str | None = None
+    bounce: bool = False
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -55,6 +58,16 @@ class SendResult:
     @classmethod
     def permanent(cls, reason: str, error_code: str | None = None) -> SendResult:
         return cls(Outcome.PERMANENT, reason=reason, error_code=error_code)
+
+    @classmethod
+    def bounced(cls, reason: str, error_code: str | None = None) -> SendResult:
+        return cls(
+            Outcome.PERMANENT,
+            provider_status="bounced",
+            reason=reason,
+            error_code=error_code,
+            bounce=True,
+        )
 
 
 class Gateway(Protocol):

@@ -1,8 +1,10 @@
 """Email through SMTP with Flask-Mail: one connection for a whole batch.
 
-Per message, the server's reply decides: 5xx is permanent (the reason quotes the server),
-4xx means try again later. If the connection itself fails, that message and the rest of
-the batch are `retry`; reconnecting is the dispatcher's job on its next run.
+Per message, the server's reply decides: 5xx is permanent (the reason quotes the server;
+a 5xx refusal of the recipient at RCPT is a bounce), 4xx means try again later. The
+envelope sender is the message's VERP return path when there is one (bounces.py). If
+the connection itself fails, that message and the rest of the batch are `retry`;
+reconnecting is the dispatcher's job on its next run.
 """
 
 from __future__ import annotations
@@ -11,9 +13,14 @@ import smtplib
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
+from email.charset import QP, Charset
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 
 from flask import current_app, has_app_context
-from flask_mail import BadHeaderError, Connection, Mail, Message
+from flask_mail import Connection, Mail, sanitize_address, sanitize_subject
 
 from parentlink.messaging.gateways.base import Outgoing, SendResult
 
@@ -48,6 +55,7 @@ class SmtpEmailGateway:
                 reason = "no sender address is configured (set MAIL_DEFAULT_SENDER)"
                 return [SendResult.retry(reason) for _ in batch]
             try:
+                sender = _sender(current_app.extensions["mail"].default_sender)
                 with self.mail.connect() as conn:
                     if conn.host is not None and conn.host.sock is not None:
                         conn.host.sock.settimeout(self.timeout)
@@ -55,7 +63,7 @@ class SmtpEmailGateway:
                         if pace is not None:
                             pace()
                         try:
-                            results.append(self._send_one(conn, outgoing))
+                            results.append(self._send_one(conn, sender, outgoing))
                         except _ConnectionLost as exc:
                             lost = str(exc)
                             break
@@ -65,24 +73,26 @@ class SmtpEmailGateway:
         results.extend(SendResult.retry(lost or "not sent") for _ in batch[len(results) :])
         return results
 
-    def _send_one(self, conn: Connection, outgoing: Outgoing) -> SendResult:
+    def _send_one(self, conn: Connection, sender: tuple[str, str], outgoing: Outgoing):
         if not outgoing.to:
             return SendResult.permanent("there is no email address to send to")
-        message = Message(
-            subject=outgoing.subject or "",
-            recipients=[outgoing.to],
-            body=outgoing.body,
-            html=outgoing.html,
-        )
-        if outgoing.message_ref:
-            message.msgId = outgoing.message_ref
+        if any(c in (outgoing.subject or "") + outgoing.to for c in "\r\n"):
+            return SendResult.permanent("the subject or an address contains a line break")
+        if conn.host is None:  # MAIL_SUPPRESS_SEND: Flask-Mail sends nothing
+            return SendResult.accepted(outgoing.message_ref or "", "suppressed")
         try:
-            conn.send(message)
+            conn.host.sendmail(
+                outgoing.return_path or sender[1],
+                [sanitize_address(outgoing.to)],
+                _mime(outgoing, sender),
+            )
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = next(iter(exc.recipients.values()), (550, b""))
             result = _by_code(code, reply, f"the mail server refused {outgoing.to}")
             if code == 421:  # smtplib has closed the connection
                 raise _ConnectionLost(result.reason or "the mail server closed") from exc
+            if 500 <= code < 600:  # the address itself: a bounce at send time
+                return SendResult.bounced(result.reason or "refused", result.error_code)
             return result
         except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
             what = "our sender address" if isinstance(exc, smtplib.SMTPSenderRefused) else "it"
@@ -92,8 +102,6 @@ class SmtpEmailGateway:
             return result
         except smtplib.SMTPNotSupportedError as exc:
             return SendResult.permanent(f"the mail server cannot take this address: {exc}")
-        except BadHeaderError:
-            return SendResult.permanent("the subject or an address contains a line break")
         except smtplib.SMTPResponseException as exc:
             result = _by_code(exc.smtp_code, exc.smtp_error, "the mail server refused it")
             if exc.smtp_code == 421:
@@ -101,9 +109,7 @@ class SmtpEmailGateway:
             return result
         except OSError as exc:  # SMTPServerDisconnected, timeouts, resets
             raise _ConnectionLost(f"the mail server connection failed: {_describe(exc)}") from exc
-        # MAIL_SUPPRESS_SEND (on by default when app.testing) means Flask-Mail sent nothing.
-        status = "suppressed" if conn.host is None else "sent"
-        return SendResult.accepted(message.msgId, status)
+        return SendResult.accepted(outgoing.message_ref or "", "sent")
 
     def _app_context(self) -> AbstractContextManager[object]:
         if has_app_context():
@@ -112,6 +118,37 @@ class SmtpEmailGateway:
         if app is None:
             raise RuntimeError("SmtpEmailGateway needs an app context or a Mail(app)")
         return app.app_context()
+
+
+# Quoted-printable keeps every line under SMTP's 998-character limit whatever the text.
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP
+_WIRE = compat32.clone(linesep="\r\n")  # smtplib sends bytes as they are
+
+
+def _sender(configured: str | tuple[str, str]) -> tuple[str, str]:
+    """(the From header, the bare address) of MAIL_DEFAULT_SENDER ("Name <a@b>" or a pair)."""
+    name, address = configured if isinstance(configured, tuple) else parseaddr(configured)
+    return formataddr((name, address), "utf-8"), address
+
+
+def _mime(outgoing: Outgoing, sender: tuple[str, str]) -> bytes:
+    """The message as Flask-Mail would write it, flattened with the compat32 policy: the
+    same MIME, at a fraction of the cost of Flask-Mail's policy.SMTP, which parses every
+    header again while writing (it was most of the dispatcher's time per email)."""
+    text = MIMEText(outgoing.body, "plain", _UTF8_QP)  # type: ignore[arg-type]
+    if outgoing.html:
+        message = MIMEMultipart("alternative")
+        message.attach(text)
+        message.attach(MIMEText(outgoing.html, "html", _UTF8_QP))  # type: ignore[arg-type]
+    else:
+        message = text
+    message["Subject"] = sanitize_subject(outgoing.subject or "")
+    message["From"] = sender[0]
+    message["To"] = sanitize_address(outgoing.to)
+    message["Date"] = formatdate(localtime=True)
+    message["Message-ID"] = outgoing.message_ref or make_msgid(domain="parentlink.invalid")
+    return message.as_bytes(policy=_WIRE)
 
 
 def _by_code(code: int, reply: bytes | str, what: str) -> SendResult:

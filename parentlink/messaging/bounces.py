@@ -1,0 +1,209 @@
+"""Bounces: a refusal at send time, or a delivery status notification that comes back later.
+
+Each email leaves with a VERP return path, `bounces+<message id>-<signature>@<domain>`
+(PARENTLINK_BOUNCE_ADDRESS gives `bounces@<domain>`), so the DSN a receiving system sends
+back names the message it is about. The signature (an HMAC with the secret key) keeps
+a stranger from bouncing messages by guessing ids. A DSN delivered elsewhere (a relay
+that rewrote the return path) is matched by the returned Message-ID instead, but only if
+its recipient is the message's address.
+
+`ingest_maildir` reads the new mails of PARENTLINK_BOUNCE_MAILDIR (the mail server
+delivers the bounce address there): a hard bounce (Action: failed, Status 5.x.x) marks
+the email BOUNCED, flags the contact for the office's data-quality list and sends the
+invitation by SMS instead, once; a delayed one (4.x.x) is kept as an event only. Mails
+it has read are deleted; mails it cannot read or match are moved to the Maildir's
+`unrecognised` folder for a person to look at, with a line in the log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import mailbox
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from parentlink.core.clock import now
+from parentlink.db import db, transaction
+from parentlink.directory.models import Channel
+from parentlink.messaging.dsn import Dsn, NotADsn, RecipientStatus, parse_dsn
+from parentlink.messaging.fallback import fall_back
+from parentlink.messaging.models import Message, MessageStatus
+
+log = logging.getLogger("parentlink.bounces")
+UNRECOGNISED = "unrecognised"
+_OUR_MESSAGE_ID = re.compile(r"^<message-(\d+)\.(\d+)@parentlink\.invalid>$")
+
+
+# -- VERP return paths ------------------------------------------------------------------------
+
+
+def return_path(message_id: int) -> str | None:
+    """The envelope sender for this message's email, or None (no bounce address set)."""
+    address = current_app.config.get("BOUNCE_ADDRESS")
+    if not address:
+        return None
+    local, _, domain = address.rpartition("@")
+    return f"{local}+{message_id}-{_signature(message_id)}@{domain}"
+
+
+def message_id_from(address: str) -> int | None:
+    """The message a VERP address stands for, if it is ours and its signature is right."""
+    configured = current_app.config.get("BOUNCE_ADDRESS")
+    if not configured:
+        return None
+    local, _, domain = configured.lower().rpartition("@")
+    match = re.fullmatch(
+        rf"{re.escape(local)}\+(\d+)-([0-9a-f]+)@{re.escape(domain)}", address.lower()
+    )
+    if match is None:
+        return None
+    message_id = int(match.group(1))
+    if not hmac.compare_digest(match.group(2), _signature(message_id)):
+        return None
+    return message_id
+
+
+def _signature(message_id: int) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"bounce:{message_id}".encode(), hashlib.sha256).hexdigest()[:12]
+
+
+# -- applying a bounce ------------------------------------------------------------------------
+
+
+def bounce(message: Message, at: datetime, reason: str, code: str | None, *, hard: bool) -> bool:
+    """Mark an email BOUNCED and move its invitation to SMS once. The contact is flagged
+    for the office when the address itself was refused (`hard`), not when the receiving
+    system gave up for a passing reason (a mailbox full for days). False if the message
+    had already settled otherwise (then nothing changes)."""
+    if message.status not in (MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.DELIVERED):
+        return False
+    fall_back(message, at, reason, code, flag=hard)  # needs the link token: first
+    message.bounced(at, reason)
+    return True
+
+
+def apply_dsn(report: Dsn, at: datetime) -> bool | None:
+    """Record what the DSN says about our message: None if it is about none of ours,
+    else whether it bounced the message now."""
+    message, status = _match(report)
+    if message is None or status is None:
+        return None
+    reason = f"the mail server reported {status.action} ({status.status})"
+    if status.diagnostic:
+        reason += f": {status.diagnostic}"
+    applied = False
+    if message.channel is Channel.EMAIL and status.gave_up:
+        applied = bounce(message, at, reason, status.status, hard=status.hard)
+    message.note(
+        at,
+        "dsn",
+        f"{status.action} {status.status}",
+        error_code=status.status,
+        detail=status.diagnostic or None,
+        applied=applied,
+    )
+    return applied
+
+
+def _match(report: Dsn) -> tuple[Message | None, RecipientStatus | None]:
+    for address in report.delivered_to:
+        message_id = message_id_from(address)
+        if message_id is not None:
+            message = db.session.get(Message, message_id, with_for_update=True)
+            if message is not None:
+                return message, _status_for(report, message) or report.recipients[0]
+    for ref in report.message_ids:
+        found = _OUR_MESSAGE_ID.match(ref)
+        if found is None:
+            continue
+        message = db.session.scalar(
+            select(Message)
+            .where(Message.id == int(found.group(1)), Message.school_id == int(found.group(2)))
+            .with_for_update()
+        )
+        # Message-IDs can be guessed: the DSN must also name the message's recipient.
+        status = _status_for(report, message) if message is not None else None
+        if status is not None:
+            return message, status
+    return None, None
+
+
+def _status_for(report: Dsn, message: Message) -> RecipientStatus | None:
+    address = message.to_address.lower()
+    return next((r for r in report.recipients if r.recipient == address), None)
+
+
+# -- the Maildir ------------------------------------------------------------------------------
+
+
+@dataclass
+class BounceCounts:
+    read: int = 0
+    bounced: int = 0  # messages this run marked BOUNCED
+    noted: int = 0  # matched, kept as an event only (delayed, or already settled)
+    unrecognised: int = 0  # not a DSN, or not about one of our messages: set aside
+    errors: int = 0  # left in place to try again next run
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def ingest_maildir(path: str) -> BounceCounts:
+    """Read the DSNs waiting in the Maildir at `path` (see the module's docstring)."""
+    box = mailbox.Maildir(path, factory=None, create=False)
+    counts = BounceCounts()
+    for key in list(box.iterkeys()):
+        try:
+            raw = box.get_bytes(key)
+        except KeyError:  # another reader took it meanwhile
+            continue
+        counts.read += 1
+        try:
+            report = parse_dsn(raw)
+        except NotADsn as exc:
+            log.warning("bounces: %s is not a delivery status notification (%s)", key, exc)
+            _set_aside(box, key)
+            counts.unrecognised += 1
+            continue
+        except Exception:  # a mail malformed beyond what the parser copes with
+            log.exception("bounces: could not read %s", key)
+            _set_aside(box, key)
+            counts.unrecognised += 1
+            continue
+        try:
+            with transaction():
+                bounced = apply_dsn(report, now())
+        except Exception:
+            log.exception("bounces: recording %s failed; it stays for the next run", key)
+            counts.errors += 1
+            continue
+        if bounced is None:
+            log.warning("bounces: %s is not about any message of ours", key)
+            _set_aside(box, key)
+            counts.unrecognised += 1
+            continue
+        box.discard(key)  # recorded: the events keep what mattered
+        if bounced:
+            counts.bounced += 1
+        else:
+            counts.noted += 1
+    return counts
+
+
+def _set_aside(box: mailbox.Maildir, key: str) -> None:
+    try:
+        folder = box.get_folder(UNRECOGNISED)
+    except mailbox.NoSuchMailboxError:
+        folder = box.add_folder(UNRECOGNISED)
+    try:
+        folder.add(box.get_message(key))
+    except KeyError:  # another reader (`parentlink bounces` beside the job) took it
+        return
+    box.discard(key)
