@@ -90,6 +90,10 @@ class UploadForm(FlaskForm):
     )
 
 
+def pupils(n: int) -> str:
+    return f"{n} pupil" if n == 1 else f"{n} pupils"
+
+
 class CampaignForm(FlaskForm):
     """A new campaign's options. The view fills the choices (versions, year groups, classes)
     and checks the close date against the school's calendar."""
@@ -142,14 +146,16 @@ class CampaignForm(FlaskForm):
         ),
     )
     closes_on = DateField(
-        "Closing date", validators=[DataRequired(message="Choose a closing date.")]
+        "Closing date",
+        format=["%Y-%m-%d", "%d/%m/%Y"],  # a browser without a date picker: typed the UK way
+        validators=[DataRequired(message="Enter the closing date, for example 16/10/2026.")],
     )
 
     def set_choices(self, versions, year_groups, classes) -> None:
         """versions: [(id, label)]; year_groups: [(name, pupils)]; classes: [(name, year, n)]."""
         self.version_id.choices = _choices((v, label) for v, label in versions)
-        self.year_groups.choices = _choices((y, f"{y} ({n} pupils)") for y, n in year_groups)
-        self.classes.choices = _choices((c, f"{c} ({n} pupils)") for c, _y, n in classes)
+        self.year_groups.choices = _choices((y, f"{y} ({pupils(n)})") for y, n in year_groups)
+        self.classes.choices = _choices((c, f"{c} ({pupils(n)})") for c, _y, n in classes)
 
     def validate_audience(self, field) -> None:
         ticked = {"year-groups": bool(self.year_groups.data), "classes": bool(self.classes.data)}
