@@ -263,13 +263,8 @@ def segment_limit_problem(preview: CampaignPreview) -> str | None:
     """Why a launch must wait (SMS over the school's segment limit), or None."""
     if preview.can_launch:
         return None
-    examples = "; ".join(
-        f"{s.carer} (for {s.children}): {s.segments.count} segments"
-        for s in preview.over_limit_examples[:3]
-        if s.segments
-    )
     return (
         f"{preview.over_limit} text message(s) would be longer than the school's limit of "
-        f"{preview.segment_limit} segments, for example {examples}. Shorten the names in the "
-        f"MIS or ask these families by email or on paper, then try again"
+        f"{preview.segment_limit} segments (examples below). Shorten the names in the MIS, "
+        "or ask these families by email or on paper, then try again"
     )
