@@ -37,7 +37,10 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         name="housekeeping",
         trigger="cron",
         options={"minute": "15", "hour": "2"},
-        description="Settle unreported messages; purge personal data on schedule.",
+        description=(
+            "Settle unreported messages; purge personal data on schedule; delete old "
+            "sign-in attempts and MIS files never imported."
+        ),
     ),
     ScheduledJob(
         name="rounds",

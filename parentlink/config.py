@@ -91,6 +91,8 @@ def from_environment(instance_path: str) -> dict:
         "RETAIN_MESSAGE_BODIES_DAYS": _int("PARENTLINK_RETAIN_MESSAGE_BODIES_DAYS", 90),
         "RETAIN_LEAVER_CONTACTS_DAYS": _int("PARENTLINK_RETAIN_LEAVER_CONTACTS_DAYS", 365),
         "RETAIN_CONFIRMATIONS_DAYS": _int("PARENTLINK_RETAIN_CONFIRMATIONS_DAYS", 6 * 365),
+        # An MIS file uploaded but never imported (hours).
+        "RETAIN_ABANDONED_UPLOADS_HOURS": _int("PARENTLINK_RETAIN_ABANDONED_UPLOADS_HOURS", 24),
         "JOBS_INTERVALS": env("PARENTLINK_JOBS_INTERVALS", ""),
         "JOBS_LOCK_PATH": env("PARENTLINK_JOBS_LOCK", str(Path(instance_path) / "jobs.lock")),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -38,6 +38,7 @@ from parentlink.messaging.outbox import enqueue, render
 from parentlink.schools.calendar import SchoolCalendar
 
 MAX_REMINDERS = 3
+DEFAULT_POLICY = "3:same,7:other,10:both"
 STEP_CHANNELS = ("same", "other", "both")
 REMINDER_KINDS = (MessageKind.REMINDER_1, MessageKind.REMINDER_2, MessageKind.REMINDER_3)
 WAITING = (InvitationStatus.CREATED, InvitationStatus.SENT, InvitationStatus.OPENED)

@@ -10,12 +10,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from parentlink.agreements.models import AgreementVersion, Audience, VersionStatus
+from parentlink.campaigns.chase import DEFAULT_POLICY, ReminderPolicyError, parse_policy
 from parentlink.campaigns.invitation_links import invitation_id_for
 from parentlink.campaigns.models import (
     Answer,
     AudienceKind,
     Campaign,
     ClauseResponse,
+    CompletionRule,
     Confirmation,
     ConfirmationChannel,
     Invitation,
@@ -29,8 +31,7 @@ from parentlink.db import db
 from parentlink.directory.models import Contact, Pupil, PupilContact
 from parentlink.messaging.models import MessageKind
 from parentlink.messaging.outbox import enqueue, render
-from parentlink.messaging.preview import segment_limit_problem
-from parentlink.messaging.templates import TemplateProblem
+from parentlink.messaging.templates import TemplateProblem, check_templates
 from parentlink.schools.models import School
 
 
@@ -47,11 +48,12 @@ class LaunchSummary:
 
 
 def eligible_families(
-    school_id: int, pupils_wanted: Select | None = None
+    school_id: int, pupils_wanted: Select | None = None, contact_ids: list[int] | None = None
 ) -> dict[Contact, list[Pupil]]:
     """Each contact with parental responsibility (and no court-order restriction) and the
     current pupils they may be asked about: one invitation covers all their children.
-    `pupils_wanted` (a SELECT of pupil ids) narrows the audience."""
+    `pupils_wanted` (a SELECT of pupil ids) narrows the audience; `contact_ids` picks
+    some of its families (a preview's samples)."""
     query = (
         select(Contact, Pupil)
         .join(PupilContact, PupilContact.contact_id == Contact.id)
@@ -66,6 +68,8 @@ def eligible_families(
     )
     if pupils_wanted is not None:
         query = query.where(Pupil.id.in_(pupils_wanted))
+    if contact_ids is not None:
+        query = query.where(Contact.id.in_(contact_ids))
     rows = db.session.execute(query)
     families: dict[Contact, list[Pupil]] = {}
     for contact, pupil in rows:
@@ -81,21 +85,27 @@ def launch_campaign(
     closes_at: datetime,
     actor: str,
     audience: AudienceKind = AudienceKind.WHOLE_SCHOOL,
+    audience_values: str = "",
     pupils_wanted: Select | None = None,
+    completion_rule: CompletionRule = CompletionRule.ANY_CARER,
+    reminder_policy: str = DEFAULT_POLICY,
 ) -> LaunchSummary:
     """Create the campaign, one invitation per eligible contact and one message each.
-    `pupils_wanted` narrows a campaign to some pupils (the audience says which)."""
+    `pupils_wanted` narrows a campaign to some pupils (the audience says which). Nothing is
+    written if any SMS would be longer than the school's segment limit."""
     at = now()
     if version.status is not VersionStatus.PUBLISHED:
         raise CampaignError(f"version {version.label} is not published")
     if closes_at <= at:
         raise CampaignError("the close date must be in the future")
     try:
-        too_long = segment_limit_problem(school)  # nothing is written while SMS are too long
+        parse_policy(reminder_policy)
+        check_templates()
+    except ReminderPolicyError as exc:
+        raise CampaignError(f"the reminder policy {reminder_policy!r} is not right: {exc}") from exc
     except TemplateProblem as exc:
         raise CampaignError(f"a message template needs fixing: {exc}") from exc
-    if too_long:
-        raise CampaignError(too_long)
+    savepoint = db.session.begin_nested()
     campaign = Campaign(
         school_id=school.id,
         version_id=version.id,
@@ -103,11 +113,15 @@ def launch_campaign(
         opens_at=at,
         closes_at=closes_at,
         audience_kind=audience,
+        audience_values=audience_values,
+        completion_rule=completion_rule,
+        reminder_policy=reminder_policy,
     )
     campaign.launch(at)
     db.session.add(campaign)
     db.session.flush()
     summary = LaunchSummary(campaign, 0, 0, [])
+    too_long: list[str] = []
     for contact, pupils in eligible_families(school.id, pupils_wanted).items():
         channel = contact.best_channel()
         if channel is None:
@@ -123,14 +137,11 @@ def launch_campaign(
         )
         db.session.add(invitation)
         db.session.flush()
+        children = and_list([p.first_name for p in pupils])
         rendered = render(
-            MessageKind.INVITE,
-            channel,
-            school=school,
-            contact=contact,
-            children=and_list([p.first_name for p in pupils]),
+            MessageKind.INVITE, channel, school=school, contact=contact, children=children
         )
-        enqueue(
+        message = enqueue(
             school_id=school.id,
             kind=MessageKind.INVITE,
             channel=channel,
@@ -139,8 +150,22 @@ def launch_campaign(
             invitation_id=invitation.id,
             link_token=token,
         )
+        if message.segments and message.segments > school.sms_segment_limit:
+            too_long.append(
+                f"{contact.first_name} {contact.last_name} (for {children}): "
+                f"{message.segments} segments"
+            )
         summary.invitations += 1
         summary.messages += 1
+    if too_long:
+        savepoint.rollback()  # nothing is written while SMS are too long
+        raise CampaignError(
+            f"{len(too_long)} text message(s) would be longer than the school's limit of "
+            f"{school.sms_segment_limit} segments, for example {'; '.join(too_long[:3])}. "
+            "Shorten the names in the MIS or ask these families by email or on paper, "
+            "then try again"
+        )
+    savepoint.commit()
     db.session.flush()
     record(
         "campaign.launch",
@@ -149,6 +174,9 @@ def launch_campaign(
         subject=f"campaign:{campaign.id}",
         invitations=summary.invitations,
         unreachable=len(summary.unreachable),
+        audience=audience.value,
+        completion_rule=completion_rule.value,
+        reminder_policy=reminder_policy,
     )
     return summary
 

@@ -1,13 +1,14 @@
-"""Leavers' contact details are removed a set time after their last child has left."""
+"""Leavers' contact details are removed a set time after their last child has left; MIS
+files uploaded but never imported are deleted after a day."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import delete, exists, select, update
 
 from parentlink.db import db
-from parentlink.directory.models import Contact, Pupil, PupilContact
+from parentlink.directory.models import Contact, ImportUpload, Pupil, PupilContact
 
 REMOVED = "(removed)"
 
@@ -29,6 +30,18 @@ def purge_leaver_contacts(before: date) -> int:
         update(Contact)
         .where(exists(any_child), ~exists(current_child), Contact.first_name != REMOVED)
         .values(first_name=REMOVED, last_name=REMOVED, mobile=None, email=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def purge_abandoned_uploads(before: datetime) -> int:
+    """Uploads started before `before` and never imported: the file (names, numbers,
+    addresses) goes. An imported upload's row stays, its bytes already emptied, as the
+    audit log's record of that import names it."""
+    result = db.session.execute(
+        delete(ImportUpload)
+        .where(ImportUpload.committed_at.is_(None), ImportUpload.created_at < before)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0

@@ -27,10 +27,9 @@ def preview_command(school_slug: str | None, show: int) -> None:
         preview = preview_invitations(school)
     except TemplateProblem as exc:
         raise click.ClickException(f"A message template needs fixing: {exc}") from exc
-    sms = preview.sms
     click.echo(
-        f"{len(preview.recipients)} invitations: {len(sms)} SMS, {preview.emails} emails; "
-        f"{len(preview.unreachable)} contacts have no usable mobile or email."
+        f"{preview.recipients} invitations: {preview.sms} SMS, {preview.emails} emails; "
+        f"{preview.unreachable} contacts have no usable mobile or email."
     )
     histogram = ", ".join(f"{n} x {size}" for size, n in preview.segments_histogram.items())
     click.echo(f"SMS segments: {preview.total_segments} ({histogram or 'none'})")
@@ -38,19 +37,22 @@ def preview_command(school_slug: str | None, show: int) -> None:
         f"Estimated cost: {preview.currency} {preview.estimated_cost} "
         f"at {preview.price_per_segment} per segment"
     )
-    for recipient in (preview.over_limit or sms)[:show]:
-        segments = recipient.segments
+    if preview.unchecked:
+        click.echo(f"Not checked one by one (unusual names): {preview.unchecked} SMS")
+    shown = preview.over_limit_examples or [s for s in (preview.sms_sample,) if s]
+    for sample in shown[:show]:
+        segments = sample.segments
         assert segments is not None
         click.echo(
-            f"\n- to {recipient.first_name} (contact {recipient.contact_id}): "
+            f"\n- to {sample.carer} (contact {sample.contact_id}): "
             f"{segments.count} segment(s), {segments.encoding}, {segments.characters} characters"
         )
         if segments.non_gsm:
             click.echo(f"  not GSM-7: {' '.join(segments.non_gsm)}")
-        click.echo(f"  {recipient.text}")
+        click.echo(f"  {sample.text}")
     if not preview.can_launch:
         click.echo(
-            f"\nLaunch would be refused: {len(preview.over_limit)} SMS over the limit of "
+            f"\nLaunch would be refused: {preview.over_limit} SMS over the limit of "
             f"{preview.segment_limit} segments.",
             err=True,
         )

@@ -1,8 +1,15 @@
 """What a campaign's invitations will look like, and cost, before anything is sent.
 
-`preview_invitations(school)` renders the invitation for every family a launch would ask,
-with a link of the real length, and counts the SMS segments each one will be billed for.
-A launch is refused while any SMS is longer than the school's segment limit.
+The work is bounded whatever the size of the school. The families a launch would ask are
+grouped in SQL by what can change the length of their SMS: the channel, the number of
+children, the total length of the children's first names and the length of the carer's
+first name. Where every one of those names is plain (letters A-Z, digits, single spaces,
+full stops, hyphens, apostrophes: GSM-7 characters of one unit each), all the families of
+a group get an SMS of
+the same length, so one rendering per group gives the exact segments of each of them.
+Families with any other character in a name (an accent, another alphabet) are rendered one
+by one, up to `UNUSUAL_CAP`; past that, the preview says how many it has not checked, and
+the launch, which renders every message anyway, refuses if any of them is over the limit.
 """
 
 from __future__ import annotations
@@ -10,25 +17,36 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
 
 from flask import current_app
+from sqlalchemy import Select, and_, case, func, literal, select
 
 from parentlink.core.filters import and_list
-from parentlink.directory.models import Channel
+from parentlink.db import db
+from parentlink.directory.models import Channel, Contact, Pupil, PupilContact
 from parentlink.messaging.models import MessageKind
 from parentlink.messaging.outbox import sms_with_link
 from parentlink.messaging.sms import Segments, count_segments
 from parentlink.messaging.templates import check_templates, render
 from parentlink.schools.models import School
 
+PLAIN_NAME = r"^[A-Za-z0-9.'-]+( [A-Za-z0-9.'-]+)*$"
+UNUSUAL_CAP = 2000  # families with accented or other names rendered one by one
+EXAMPLES = 5  # recipients over the limit named on the page
+
 
 @dataclass(frozen=True)
-class RecipientPreview:
+class Sample:
+    """One family's message as it will arrive (with a link of the real length)."""
+
     contact_id: int
-    first_name: str
+    carer: str
+    children: str
     channel: Channel
-    text: str  # the SMS as it will arrive (with an example link), or the email's text
-    segments: Segments | None  # SMS only
+    text: str
+    subject: str | None = None  # email only
+    segments: Segments | None = None  # SMS only
 
 
 @dataclass
@@ -36,25 +54,23 @@ class CampaignPreview:
     segment_limit: int
     price_per_segment: Decimal
     currency: str
-    recipients: list[RecipientPreview] = field(default_factory=list)
-    unreachable: list[int] = field(default_factory=list)  # contact ids
+    sms: int = 0
+    emails: int = 0
+    unreachable: int = 0
+    segments_histogram: dict[int, int] = field(default_factory=dict)  # {segments: SMS}
+    sms_sample: Sample | None = None
+    email_sample: Sample | None = None
+    over_limit: int = 0  # SMS longer than the school's limit
+    over_limit_examples: list[Sample] = field(default_factory=list)
+    unchecked: int = 0  # SMS to families with unusual names past UNUSUAL_CAP
 
     @property
-    def sms(self) -> list[RecipientPreview]:
-        return [r for r in self.recipients if r.channel is Channel.SMS]
-
-    @property
-    def emails(self) -> int:
-        return sum(1 for r in self.recipients if r.channel is Channel.EMAIL)
+    def recipients(self) -> int:
+        return self.sms + self.emails
 
     @property
     def total_segments(self) -> int:
-        return sum(r.segments.count for r in self.sms if r.segments)
-
-    @property
-    def segments_histogram(self) -> dict[int, int]:
-        """{segments: how many SMS}, e.g. {1: 310, 2: 12}."""
-        return dict(sorted(Counter(r.segments.count for r in self.sms if r.segments).items()))
+        return sum(size * n for size, n in self.segments_histogram.items())
 
     @property
     def estimated_cost(self) -> Decimal:
@@ -62,57 +78,193 @@ class CampaignPreview:
         return cost.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
     @property
-    def over_limit(self) -> list[RecipientPreview]:
-        return [r for r in self.sms if r.segments and r.segments.count > self.segment_limit]
-
-    @property
     def can_launch(self) -> bool:
-        return not self.over_limit
+        return self.over_limit == 0
 
 
-def preview_invitations(school: School, kind: MessageKind = MessageKind.INVITE) -> CampaignPreview:
-    """Render `kind` for everyone a launch would invite. Raises TemplateProblem first if
-    any message template is broken."""
+def price_per_segment() -> Decimal:
+    return Decimal(str(current_app.config["SMS_PRICE_PER_SEGMENT"]))
+
+
+def _channel_expression():
+    """Contact.best_channel() in SQL: the preferred channel if usable, else the other."""
+    sms_ok = and_(
+        Contact.mobile.is_not(None), Contact.mobile != "", Contact.sms_opted_out.is_(False)
+    )
+    email_ok = and_(Contact.email.is_not(None), Contact.email != "")
+    return case(
+        (and_(Contact.preferred_channel == Channel.SMS, sms_ok), literal("sms")),
+        (and_(Contact.preferred_channel == Channel.EMAIL, email_ok), literal("email")),
+        (sms_ok, literal("sms")),
+        (email_ok, literal("email")),
+        else_=literal("none"),
+    )
+
+
+def _families(school_id: int, pupils_wanted: Select | None):
+    """One row per family a launch would ask: its channel and the shape of its names."""
+    conditions = [
+        PupilContact.school_id == school_id,
+        PupilContact.parental_responsibility.is_(True),
+        PupilContact.court_order_restriction.is_(False),
+        Pupil.left_on.is_(None),
+    ]
+    if pupils_wanted is not None:
+        conditions.append(Pupil.id.in_(pupils_wanted))
+    children = (
+        select(
+            PupilContact.contact_id.label("contact_id"),
+            func.count(Pupil.id).label("children"),
+            func.sum(func.length(Pupil.first_name)).label("name_chars"),
+            func.max(case((Pupil.first_name.regexp_match(PLAIN_NAME), 0), else_=1)).label(
+                "unusual"
+            ),
+        )
+        .join(Pupil, Pupil.id == PupilContact.pupil_id)
+        .where(*conditions)
+        .group_by(PupilContact.contact_id)
+        .subquery()
+    )
+    unusual = case(
+        (and_(children.c.unusual == 0, Contact.first_name.regexp_match(PLAIN_NAME)), 0),
+        else_=1,
+    )
+    return (
+        select(
+            _channel_expression().label("channel"),
+            unusual.label("unusual"),
+            children.c.children,
+            children.c.name_chars,
+            func.length(Contact.first_name).label("carer_chars"),
+            Contact.id.label("contact_id"),
+        )
+        .join(children, children.c.contact_id == Contact.id)
+        .subquery()
+    )
+
+
+def _render(school: School, kind: MessageKind, channel: Channel, contact, names) -> Sample:
+    rendered = render(kind, channel, school=school, contact=contact, children=and_list(names))
+    if channel is Channel.SMS:
+        text = sms_with_link(rendered.body)
+        return Sample(
+            getattr(contact, "id", 0),
+            f"{contact.first_name} {contact.last_name}",
+            and_list(names),
+            channel,
+            text,
+            segments=count_segments(text),
+        )
+    return Sample(
+        contact.id,
+        f"{contact.first_name} {contact.last_name}",
+        and_list(names),
+        channel,
+        sms_with_link(rendered.body),
+        subject=rendered.subject,
+    )
+
+
+def _real(school: School, kind: MessageKind, ids: list[int], pupils_wanted) -> list[Sample]:
+    """The messages of these families, rendered from their real names."""
     from parentlink.campaigns.services import eligible_families  # campaigns imports us
 
+    samples = []
+    for start in range(0, len(ids), 500):
+        families = eligible_families(school.id, pupils_wanted, contact_ids=ids[start : start + 500])
+        for contact, pupils in families.items():
+            channel = contact.best_channel()
+            if channel is not None:
+                names = [p.first_name for p in pupils]
+                samples.append(_render(school, kind, channel, contact, names))
+    return samples
+
+
+def preview_invitations(
+    school: School,
+    kind: MessageKind = MessageKind.INVITE,
+    pupils_wanted: Select | None = None,
+) -> CampaignPreview:
+    """Render `kind` for everyone a launch (narrowed by `pupils_wanted`) would invite.
+    Raises TemplateProblem first if any message template is broken."""
     check_templates()
-    config = current_app.config
     preview = CampaignPreview(
         segment_limit=school.sms_segment_limit,
-        price_per_segment=Decimal(str(config["SMS_PRICE_PER_SEGMENT"])),
-        currency=config["SMS_PRICE_CURRENCY"],
+        price_per_segment=price_per_segment(),
+        currency=current_app.config["SMS_PRICE_CURRENCY"],
     )
-    for contact, pupils in eligible_families(school.id).items():
-        channel = contact.best_channel()
-        if channel is None:
-            preview.unreachable.append(contact.id)
+    families = _families(school.id, pupils_wanted)
+    groups = db.session.execute(
+        select(
+            families.c.channel,
+            families.c.unusual,
+            families.c.children,
+            families.c.name_chars,
+            families.c.carer_chars,
+            func.count(),
+            func.min(families.c.contact_id),
+        ).group_by(
+            families.c.channel,
+            families.c.unusual,
+            families.c.children,
+            families.c.name_chars,
+            families.c.carer_chars,
+        )
+    ).all()
+    histogram: Counter[int] = Counter()
+    first = {"sms": None, "email": None}
+    over_ids: list[int] = []
+    for channel, unusual, children, name_chars, carer_chars, n, first_id in groups:
+        if channel == "none":
+            preview.unreachable += n
             continue
-        rendered = render(
-            kind,
-            channel,
-            school=school,
-            contact=contact,
-            children=and_list([p.first_name for p in pupils]),
+        first[channel] = min(first_id, first[channel] or first_id)
+        if channel == "email":
+            preview.emails += n
+            continue
+        preview.sms += n
+        if unusual:
+            continue  # rendered one by one below
+        names = ["x" * (name_chars - children + 1)] + ["x"] * (children - 1)
+        carer = SimpleNamespace(first_name="x" * carer_chars, last_name="")
+        size = _render(school, kind, Channel.SMS, carer, names).segments.count
+        histogram[size] += n
+        if size > school.sms_segment_limit:
+            preview.over_limit += n
+            over_ids.append(first_id)
+    unusual_ids = list(
+        db.session.scalars(
+            select(families.c.contact_id)
+            .where(families.c.channel == "sms", families.c.unusual == 1)
+            .order_by(families.c.contact_id)
+            .limit(UNUSUAL_CAP + 1)
         )
-        if channel is Channel.SMS:
-            text = sms_with_link(rendered.body)
-            segments: Segments | None = count_segments(text)
-        else:
-            text, segments = rendered.body, None
-        preview.recipients.append(
-            RecipientPreview(contact.id, contact.first_name, channel, text, segments)
-        )
+    )
+    unusual_total = sum(n for c, u, *_rest, n, _id in groups if c == "sms" and u)
+    for sample in _real(school, kind, unusual_ids[:UNUSUAL_CAP], pupils_wanted):
+        histogram[sample.segments.count] += 1
+        if sample.segments.count > school.sms_segment_limit:
+            preview.over_limit += 1
+            if len(preview.over_limit_examples) < EXAMPLES:
+                preview.over_limit_examples.append(sample)
+    preview.unchecked = max(0, unusual_total - UNUSUAL_CAP)
+    room = EXAMPLES - len(preview.over_limit_examples)
+    if room > 0 and over_ids:
+        preview.over_limit_examples += _real(school, kind, sorted(over_ids)[:room], pupils_wanted)
+    preview.segments_histogram = dict(sorted(histogram.items()))
+    for channel in ("sms", "email"):
+        if first[channel] is not None:
+            (sample,) = _real(school, kind, [first[channel]], pupils_wanted)
+            setattr(preview, f"{channel}_sample", sample)
     return preview
 
 
-def segment_limit_problem(school: School) -> str | None:
+def segment_limit_problem(preview: CampaignPreview) -> str | None:
     """Why a launch must wait (SMS over the school's segment limit), or None."""
-    preview = preview_invitations(school)
     if preview.can_launch:
         return None
-    longest = max(r.segments.count for r in preview.over_limit if r.segments)
     return (
-        f"{len(preview.over_limit)} text message(s) would be {longest} segments long, over "
-        f"the school's limit of {preview.segment_limit}: shorten the template or the names "
-        f"(see `parentlink campaign preview`) before launching"
+        f"{preview.over_limit} text message(s) would be longer than the school's limit of "
+        f"{preview.segment_limit} segments (examples below). Shorten the names in the MIS, "
+        "or ask these families by email or on paper, then try again"
     )

@@ -52,6 +52,13 @@ LOCKED = (
 )
 
 
+def attempts_read_for() -> timedelta:
+    """How far back sign-in attempts are read (the rate-limit window or the lockout, the
+    longer): older rows serve nothing and housekeeping deletes them."""
+    minutes = max(_setting("LOGIN_RATE_WINDOW_MINUTES", 10), _setting("LOGIN_LOCKOUT_MINUTES", 15))
+    return timedelta(minutes=minutes)
+
+
 def _rate_limited(ip_address: str) -> bool:
     window = _setting("LOGIN_RATE_WINDOW_MINUTES", 10)
     since = now() - timedelta(minutes=window)

@@ -6,12 +6,21 @@ from wtforms import (
     IntegerField,
     PasswordField,
     RadioField,
+    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from parentlink.campaigns.chase import DEFAULT_POLICY, ReminderPolicyError, parse_policy
 
 try:  # WTForms 3.2+ wants SelectChoice objects; older versions take (value, label) pairs
     from wtforms import SelectChoice
@@ -81,14 +90,107 @@ class UploadForm(FlaskForm):
     )
 
 
+def pupils(n: int) -> str:
+    return f"{n} pupil" if n == 1 else f"{n} pupils"
+
+
 class CampaignForm(FlaskForm):
+    """A new campaign's options. The view fills the choices (versions, year groups, classes)
+    and checks the close date against the school's calendar."""
+
     name = StringField(
         "Name of this round",
         validators=[DataRequired(message="Give the campaign a name."), Length(max=200)],
     )
-    closes_on = DateField(
-        "Closing date", validators=[DataRequired(message="Choose a closing date.")]
+    version_id = SelectField(
+        "Version of the agreement",
+        coerce=int,
+        validate_choice=False,  # validate_version_id says why in words
     )
+    audience = RadioField(
+        "Who to ask",
+        choices=_choices(
+            [
+                ("whole-school", "The whole school"),
+                ("year-groups", "Some year groups"),
+                ("classes", "Some classes"),
+                ("new-starters", "New starters: pupils no earlier campaign has asked about"),
+            ]
+        ),
+        default="whole-school",
+        validators=[DataRequired(message="Choose who to ask.")],
+    )
+    year_groups = MultiCheckboxField("Year groups", choices=[], validate_choice=False)
+    classes = MultiCheckboxField("Classes", choices=[], validate_choice=False)
+    completion_rule = RadioField(
+        "When is a pupil covered?",
+        choices=_choices(
+            [
+                ("any-carer", "When one carer with parental responsibility has confirmed"),
+                ("every-carer", "Only when every carer with parental responsibility has"),
+            ]
+        ),
+        default="any-carer",
+        validators=[DataRequired(message="Choose when a pupil is covered.")],
+    )
+    reminder_policy = StringField(
+        "Reminders",
+        default=DEFAULT_POLICY,
+        validators=[
+            DataRequired(message="Give the reminders, or the default 3:same,7:other,10:both.")
+        ],
+        description=(
+            "Up to three reminders to families who have not answered, as school days after "
+            "the launch and the channel: same (the one the invitation went by), other, or both. "
+            "For example 3:same,7:other,10:both."
+        ),
+    )
+    closes_on = DateField(
+        "Closing date",
+        format=["%Y-%m-%d", "%d/%m/%Y"],  # a browser without a date picker: typed the UK way
+        validators=[DataRequired(message="Enter the closing date, for example 16/10/2026.")],
+    )
+
+    def set_choices(self, versions, year_groups, classes) -> None:
+        """versions: [(id, label)]; year_groups: [(name, pupils)]; classes: [(name, year, n)]."""
+        self.version_id.choices = _choices((v, label) for v, label in versions)
+        self.year_groups.choices = _choices((y, f"{y} ({pupils(n)})") for y, n in year_groups)
+        self.classes.choices = _choices((c, f"{c} ({pupils(n)})") for c, _y, n in classes)
+
+    def validate_audience(self, field) -> None:
+        ticked = {"year-groups": bool(self.year_groups.data), "classes": bool(self.classes.data)}
+        extra = [kind for kind, on in ticked.items() if on and kind != field.data]
+        if extra:
+            words = {"year-groups": "year groups", "classes": "classes"}[extra[0]]
+            raise ValidationError(
+                f'You ticked some {words}: choose "Some {words}" to ask only them, or untick them.'
+            )
+
+    def validate_year_groups(self, field) -> None:
+        if self.audience.data == "year-groups" and not field.data:
+            raise ValidationError("Choose at least one year group.")
+        unknown = set(field.data or ()) - {value for value, *_ in field.choices}
+        if self.audience.data == "year-groups" and unknown:
+            raise ValidationError(f"There is no current pupil in {', '.join(sorted(unknown))}.")
+
+    def validate_classes(self, field) -> None:
+        if self.audience.data == "classes" and not field.data:
+            raise ValidationError("Choose at least one class.")
+        unknown = set(field.data or ()) - {value for value, *_ in field.choices}
+        if self.audience.data == "classes" and unknown:
+            raise ValidationError(f"There is no current pupil in {', '.join(sorted(unknown))}.")
+
+    def validate_reminder_policy(self, field) -> None:
+        try:
+            parse_policy(field.data or "")
+        except ReminderPolicyError as exc:
+            raise ValidationError(
+                f"{exc}. Write it like 3:same,7:other,10:both (leave it as it is if unsure)."
+            ) from exc
+
+    def validate_version_id(self, field) -> None:
+        if field.data not in {value for value, *_ in field.choices}:
+            raise ValidationError("Choose a published version of the agreement.")
 
 
 class ClauseForm(FlaskForm):

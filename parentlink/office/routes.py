@@ -9,6 +9,7 @@ from parentlink.office.permissions import Permission, can, requires
 from parentlink.office.views import (
     account,
     agreements,
+    campaign_launch,
     campaigns,
     chase,
     dashboard,
@@ -79,7 +80,7 @@ PAGES = [
         ["GET", "POST"],
         P.EDIT_AGREEMENTS,
     ),
-    ("/campaigns", "campaigns", campaigns.campaigns, ["GET", "POST"], P.RUN_CAMPAIGNS),
+    ("/campaigns", "campaigns", campaign_launch.campaigns, ["GET", "POST"], P.RUN_CAMPAIGNS),
     ("/campaigns/<int:campaign_id>", "campaign", campaigns.campaign, ["GET"], P.VIEW_OVERVIEW),
     (
         "/campaigns/<int:campaign_id>/close",

@@ -96,3 +96,57 @@ def test_housekeeping_twice_purges_nothing_twice(app, clock):
     first, second = runner.run_job("housekeeping"), runner.run_job("housekeeping")
     assert first["message_bodies_purged"] == 1 and second["message_bodies_purged"] == 0
     assert second["settled"] == 0
+
+
+def test_housekeeping_deletes_old_sign_in_attempts_and_uploads_never_imported(app, clock, client):
+    from parentlink.core.jobruns import JobRun
+    from parentlink.directory.models import ImportUpload
+    from parentlink.office.models import LoginAttempt
+    from tests.builders import csrf_token, school
+
+    with app.app_context():
+        the_school = school()
+        db.session.commit()
+        school_id = the_school.id
+    page = client.get("/office/login").get_data(as_text=True)
+    for _ in range(3):  # wrong passwords: three attempts recorded
+        client.post(
+            "/office/login",
+            data={"csrf_token": csrf_token(page), "email": "x@example.com", "password": "no"},
+        )
+    with app.app_context():
+        for name, committed in (("abandoned.csv", False), ("imported.csv", True)):
+            db.session.add(
+                ImportUpload(
+                    school_id=school_id,
+                    filename=name,
+                    content=b"" if committed else b"pupil_id,...",
+                    committed_at=clock.now() if committed else None,
+                )
+            )
+        db.session.commit()
+    runner.bind(app)
+
+    clock.advance(hours=23)  # within a day: an upload may still be previewed and imported
+    client.post(
+        "/office/login",
+        data={"csrf_token": csrf_token(page), "email": "y@example.com", "password": "no"},
+    )
+    counts = runner.run_job("housekeeping")
+    assert counts["abandoned_uploads_deleted"] == 0 and counts["login_attempts_deleted"] == 0
+    clock.advance(hours=2)  # 25 hours: the 15-minute lockout and a day's margin have passed
+    counts = runner.run_job("housekeeping")
+    assert counts["abandoned_uploads_deleted"] == 1 and counts["login_attempts_deleted"] == 3
+    with app.app_context():
+        assert db.session.scalars(select(ImportUpload.filename)).all() == ["imported.csv"]
+        assert db.session.scalars(select(LoginAttempt.email)).all() == ["y@example.com"]
+        run = db.session.scalars(
+            select(JobRun).where(JobRun.job == "housekeeping").order_by(JobRun.id.desc())
+        ).first()
+        assert json.loads(run.counts)["login_attempts_deleted"] == 3
+        audit = db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "housekeeping")
+            .order_by(AuditEvent.id.desc())
+        ).first()
+        assert json.loads(audit.detail)["abandoned_uploads_deleted"] == 1

@@ -71,14 +71,16 @@ def test_from_an_empty_school_to_a_printed_call_list(live_app, browser, tmp_path
     checked["families"] = _axe(page)
 
     page.click("text=Campaigns")
-    # The sample is the SMS as it will go: GSM-7, so Zoë is spelt Zoe (one segment, not three).
-    assert "agreement for Zoe: http" in page.locator("[data-sample]").inner_text()
     checked["campaigns"] = _axe(page)
     page.fill("#name", "Autumn round")
     with app.app_context():
         closes_on = (now() + timedelta(days=21)).date().isoformat()
     page.fill("#closes_on", closes_on)
-    page.click("text=Launch and send the messages")
+    page.click("text=Preview the messages")
+    # The sample is the SMS as it will go: GSM-7, so Zoë is spelt Zoe (one segment, not three).
+    assert "agreement for Zoe: http" in page.locator("[data-sample]").inner_text()
+    checked["campaign-check"] = _axe(page)
+    page.click("text=Launch and send 3 messages")
     assert "Launched: 3 carers will get a message" in page.locator(".flash").inner_text()
     bar = page.locator("progress#dispatch")
     assert bar.get_attribute("data-done") == "0" and bar.get_attribute("data-total") == "3"

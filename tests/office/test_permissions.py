@@ -151,3 +151,24 @@ def test_the_viewer_sees_no_family_details_on_the_overview(client, seeded):
     body = client.get("/office/").get_data(as_text=True)
     assert "100%" in body or "0%" in body
     assert "Amelia" not in body and "Not yet answered" not in body
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+@pytest.mark.parametrize("step", ["preview", "change", "launch"])
+def test_only_roles_that_run_campaigns_may_preview_or_launch_one(app, client, seeded, role, step):
+    from sqlalchemy import func
+
+    from parentlink.campaigns.models import Campaign
+
+    sign_in(client, f"{role.value}@example.com", two_factor=role in (Role.ADMIN, Role.DSL))
+    token = csrf_token(client.get("/office/").get_data(as_text=True))
+    response = client.post(
+        "/office/campaigns",
+        data={"csrf_token": token, "name": "Spring", "closes_on": "2026-10-16", "step": step},
+    )
+    allowed = Permission.RUN_CAMPAIGNS in PERMISSIONS[role]
+    expected = {"preview": 200, "change": 200, "launch": 303}[step] if allowed else 403
+    assert response.status_code == expected
+    with app.app_context():
+        campaigns = db.session.scalar(select(func.count(Campaign.id)))
+    assert campaigns == (2 if allowed and step == "launch" else 1)
