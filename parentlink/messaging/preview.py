@@ -20,6 +20,7 @@ from parentlink.messaging.outbox import sms_with_link
 from parentlink.messaging.sms import Segments, count_segments
 from parentlink.messaging.templates import check_templates, render
 from parentlink.schools.models import School
+from parentlink.schools.sending import price_per_segment
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def preview_invitations(school: School, kind: MessageKind = MessageKind.INVITE) 
     config = current_app.config
     preview = CampaignPreview(
         segment_limit=school.sms_segment_limit,
-        price_per_segment=Decimal(str(config["SMS_PRICE_PER_SEGMENT"])),
+        price_per_segment=price_per_segment(school),
         currency=config["SMS_PRICE_CURRENCY"],
     )
     for contact, pupils in eligible_families(school.id).items():

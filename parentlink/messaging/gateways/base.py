@@ -33,6 +33,7 @@ class Outgoing:
     html: str | None = None
     message_ref: str | None = None  # stable id: the email Message-ID, kept across retries
     status_callback: str | None = None  # absolute URL for delivery reports (SMS)
+    sender: str | None = None  # SMS: the school's own sender, else the gateway's
 
 
 @dataclass(frozen=True)
