@@ -4,6 +4,7 @@ and changes nothing then, and every change is in the audit log with its old and 
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, time
 from decimal import Decimal
 
@@ -98,14 +99,14 @@ def test_school_details_are_saved_and_audited_old_to_new(app, admin_client):
             {"sms_sender": "CoatesLanePrimary", "sms_segment_limit": "2"},
             "at most 11 characters",
         ),
-        ("sms", {"sms_sender": "12345", "sms_segment_limit": "2"}, "at least one"),
+        ("sms", {"sms_sender": "12345", "sms_segment_limit": "2"}, "(with at least one letter"),
         ("sms", {"sms_sender": "07700900123", "sms_segment_limit": "2"}, "+447700900123"),
         ("sms", {"sms_sender": "Coates!", "sms_segment_limit": "2"}, "up to 11 letters"),
         ("sms", {"sms_segment_limit": "11"}, "between 1 and 10"),
         ("sms", {"sms_segment_limit": "two"}, "whole number"),
         ("sms", {"sms_segment_limit": "2", "sms_price_pence": "four"}, "number of pence"),
         ("sms", {"sms_segment_limit": "2", "sms_price_pence": "-1"}, "between 0 and 100"),
-        ("safeguarding", {"dsl_alert_mobile": "01632 960123"}, "landline"),
+        ("safeguarding", {"dsl_alert_mobile": "020 7946 0123"}, "is a landline, which cannot"),
         ("safeguarding", {"escalation_emails": "head@example.com, nope"}, "not a valid email"),
     ],
 )
@@ -116,8 +117,10 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(
     response = post(admin_client, section, fields)
     assert response.status_code == 422
     body = response.get_data(as_text=True)
-    assert message in body
-    assert "Nothing was changed" in body
+    summary = error_summary(body)
+    field_errors = re.findall(r'<p class="error"[^>]*>(.*?)</p>', body)
+    assert message in summary or any(message in e for e in field_errors)
+    assert "Nothing was changed" in summary
     after = the_school(app)
     for column in (c.key for c in School.__table__.columns):
         assert getattr(after, column) == getattr(before, column), column
@@ -224,6 +227,11 @@ def test_a_form_without_its_csrf_token_changes_nothing(app, admin_client):
     )
     assert response.status_code == 400
     assert the_school(app).name == "Coates Lane Primary School"
+
+
+def error_summary(body: str) -> str:
+    (found,) = re.findall(r'<div class="error-summary" role="alert">(.*?)</div>', body, re.S)
+    return found
 
 
 def _file(data: bytes):
