@@ -7,12 +7,14 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from parentlink.core.security import mark_token_page
 from parentlink.db import db
 from parentlink.messaging.addresses import display_mobile
 from parentlink.office import session as staff_session
 from parentlink.office import staff_admin
 from parentlink.office.forms import ActionForm
-from parentlink.office.models import StaffUser
+from parentlink.office.models import Role, StaffUser
+from parentlink.office.permissions import Permission, can
 from parentlink.office.services import StaffError
 from parentlink.office.settings_forms import InviteForm, MobileForm, RoleForm, SetPasswordForm
 from parentlink.schools.models import School
@@ -47,7 +49,7 @@ def staff_list():
     page = staff_admin.staff_page(current_user.school_id, page=_page())
     status = 422 if (error or form.errors) else 200
     return render_template(
-        "office/staff.html", page=page, form=form, error=error, role_form=RoleForm(formdata=None),
+        "office/staff.html", page=page, form=form, error=error, roles=[r.value for r in Role],
         action=ActionForm(formdata=None),
     ), status  # fmt: skip
 
@@ -83,30 +85,30 @@ def staff_change(staff_id: int):
             abort(400)
     except StaffError as exc:
         flash(f"Not changed: {exc}.", "error")
+    if not can(Permission.MANAGE_SETTINGS):  # you stepped down or signed yourself out
+        return redirect(url_for("office.overview"), code=303)
     return redirect(url_for("office.staff"), code=303)
 
 
 def set_up(token: str):
     """Public: a new colleague chooses their password with the one-time link."""
+    mark_token_page()
     user = staff_admin.user_for_setup(token)
     if user is None:
-        response = render_template("office/set_up_expired.html"), 404
-    else:
-        form = SetPasswordForm()
-        error = None
-        if form.validate_on_submit():
-            try:
-                staff_admin.choose_password(user, form.password.data, form.repeated.data)
-            except StaffError as exc:
-                error = str(exc)
-            else:
-                staff_session.end()
-                flash("Your password is set. Please sign in.")
-                return redirect(url_for("office.login"), code=303)
-        status = 422 if (error or form.errors) else 200
-        response = render_template("office/set_up.html", form=form, user=user, error=error), status
-    page, status = response
-    return page, status, {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+        return render_template("office/set_up_expired.html"), 404
+    form = SetPasswordForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            staff_admin.choose_password(user, form.password.data, form.repeated.data)
+        except StaffError as exc:
+            error = str(exc)
+        else:
+            staff_session.end()
+            flash("Your password is set. Please sign in.")
+            return redirect(url_for("office.login"), code=303)
+    status = 422 if (error or form.errors) else 200
+    return render_template("office/set_up.html", form=form, user=user, error=error), status
 
 
 def account():
