@@ -81,7 +81,7 @@ class TermForm(FlaskForm):
 
 class TermsUploadForm(FlaskForm):
     file = FileField(
-        "A CSV (kind,name,starts_on,ends_on) or your local authority's iCalendar (.ics) file",
+        "Term dates file (.csv, or your local authority's .ics calendar)",
         validators=[
             FileRequired("Choose the file to upload."),
             FileAllowed(["csv", "txt", "ics"], "Choose a .csv or .ics file."),

@@ -110,8 +110,8 @@ def test_twilios_refusal_is_shown_with_its_code_and_the_message_fails(
     twilio_server.fail_next(400, 21610, "Attempt to send to unsubscribed recipient")
     response, page = press(admin_client, "test-sms")
     assert response.status_code == 303
-    assert "refused by twilio (error 21610)" in page
-    assert "this number has replied STOP" in page
+    assert "refused by twilio: this number has replied STOP" in page
+    assert "(Twilio error 21610)" in page
     assert 'role="alert"' in page
     assert twilio_server.messages == []
     message = only_message(app)
@@ -122,7 +122,8 @@ def test_a_bad_sender_in_the_settings_is_reported_not_retried(app, admin_client,
     twilio_server.fail_next(400, 21212, "The 'From' number is not a valid phone number.")
     set_mobile(admin_client, "07700 900123")
     _response, page = press(admin_client, "test-sms")
-    assert "refused by twilio (error 21212)" in page and "sender" in page
+    assert "refused by twilio: the sender (&#39;From&#39;) in ParentLink" in page
+    assert "error 21212" in page
     assert only_message(app).status is MessageStatus.FAILED  # never sent later by surprise
 
 
@@ -148,7 +149,7 @@ def test_a_test_email_goes_through_smtp(app, admin_client, smtp_server):
 def test_a_refused_test_email_shows_the_mail_servers_answer(app, admin_client, smtp_server):
     smtp_server.refuse("admin@example.com", 550, "5.1.1 Mailbox unavailable")
     _response, page = press(admin_client, "test-email")
-    assert "refused by smtp (error 550)" in page
+    assert "refused by smtp: the mail server refused admin@example.com: 550" in page
     assert "5.1.1 Mailbox unavailable" in page
     assert only_message(app).status is MessageStatus.FAILED
 

@@ -231,7 +231,8 @@ def _test(channel: Channel):
                 "success",
             )
         else:
-            code = f" (error {answer.error_code})" if answer.error_code else ""
+            code = answer.error_code
+            code = f" (error {code})" if code and code not in (answer.reason or "") else ""
             flash(
                 f"Test {what} to {to}: refused by {answer.gateway}{code}: {answer.reason}", "error"
             )
