@@ -37,7 +37,7 @@ def admin_client(app, client, clock):
 
 
 def rows(page: str) -> list[str]:
-    return re.findall(r'<tr data-event="\d+">.*?</tr>', page, re.S)
+    return re.findall(r'<li data-event="\d+">.*?</li>\n', page, re.S)
 
 
 def test_newest_first_with_keyset_pages_and_an_sql_count(admin_client):
