@@ -28,6 +28,7 @@ def app_config(twilio_server) -> dict:
 
 
 def _look(page, name: str, width: int) -> list:
+    page.wait_for_load_state()
     if SHOTS:
         page.screenshot(path=str(Path(SHOTS) / f"{name}-{width}.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= width, name
@@ -61,12 +62,14 @@ def test_settings_on_a_phone_with_the_test_text_showing_twilios_answer(
     _sign_in(page, app, base)
 
     page.click("text=My account")
+    page.wait_for_url("**/office/account")
     checked["account"] = _look(page, "account", 360)
     page.fill("#mobile", "07700 900123")
     page.click("text=Save my mobile number")
     assert "Your mobile number is saved." in page.locator(".flash").inner_text()
 
     page.click("nav >> text=Settings")
+    page.wait_for_url("**/office/settings")
     checked["settings"] = _look(page, "settings", 360)
     page.fill("#sms-sms_sender", "Coates Lane Primary")  # 19 characters: refused
     page.click("text=Save text message settings")
@@ -96,6 +99,7 @@ def test_settings_on_a_phone_with_the_test_text_showing_twilios_answer(
     assert "Autumn 2026" in page.locator("table.dates-table").inner_text()
 
     page.click("nav >> text=Staff")
+    page.wait_for_url("**/office/staff")
     checked["staff"] = _look(page, "staff", 360)
     page.fill("#name", "Dee Lead")
     page.fill("#email", "dee@example.com")
@@ -105,6 +109,7 @@ def test_settings_on_a_phone_with_the_test_text_showing_twilios_answer(
     checked["staff-link"] = _look(page, "staff-link", 360)
 
     page.click("nav >> text=Audit log")
+    page.wait_for_url("**/office/audit")
     assert "staff.invite" in page.locator(".audit-list").inner_text()
     checked["audit"] = _look(page, "audit", 360)
     assert {name: v for name, v in checked.items() if v} == {}
