@@ -81,8 +81,10 @@ class _Row:
     parental_responsibility: bool
 
 
-def read_rows(data: bytes) -> list[_Row]:
-    """Parse and validate every row; raise ImportRejected listing every problem found."""
+def read_rows(data: bytes, *, allow_international: bool | None = None) -> list[_Row]:
+    """Parse and validate every row; raise ImportRejected listing every problem found.
+    Mobiles abroad are accepted when `allow_international` (default: the deployment's
+    setting)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -103,7 +105,7 @@ def read_rows(data: bytes) -> list[_Row]:
         if not any(values.values()):
             continue  # a blank line
         try:
-            rows.append(_parse_row(number, values))
+            rows.append(_parse_row(number, values, allow_international))
         except ValueError as exc:
             errors.append(RowError(number, str(exc)))
     if not rows and not errors:
@@ -114,7 +116,7 @@ def read_rows(data: bytes) -> list[_Row]:
     return rows
 
 
-def _parse_row(number: int, v: dict[str, str]) -> _Row:
+def _parse_row(number: int, v: dict[str, str], allow_international: bool | None = None) -> _Row:
     empty = [c for c in REQUIRED if not v.get(c)]
     if empty:
         raise ValueError(f"{', '.join(empty)} must not be empty")
@@ -129,7 +131,11 @@ def _parse_row(number: int, v: dict[str, str]) -> _Row:
         )
     mobile = email = None
     try:
-        mobile = normalise_mobile(v["mobile"]) if v.get("mobile") else None
+        mobile = (
+            normalise_mobile(v["mobile"], allow_international=allow_international)
+            if v.get("mobile")
+            else None
+        )
         email = normalise_email(v["email"]) if v.get("email") else None
     except AddressError as exc:
         raise ValueError(str(exc)) from exc
@@ -211,7 +217,11 @@ def _check_consistency(rows: list[_Row]) -> list[RowError]:
 
 def import_families(school_id: int, data: bytes) -> ImportSummary:
     """Validate all rows, then write them in the caller's transaction (flush, no commit)."""
-    rows = read_rows(data)
+    from parentlink.schools.models import School
+    from parentlink.schools.sending import international_mobiles_allowed
+
+    allow = international_mobiles_allowed(db.session.get(School, school_id))
+    rows = read_rows(data, allow_international=allow)
     summary = ImportSummary()
     pupils = {
         p.mis_id: p for p in db.session.scalars(select(Pupil).where(Pupil.school_id == school_id))

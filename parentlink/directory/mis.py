@@ -165,7 +165,9 @@ def _wide_columns(headers: list[str]) -> dict[int, dict[str, int]]:
     return found
 
 
-def prepare(data: bytes, mapping: dict[str, str]) -> Prepared:
+def prepare(
+    data: bytes, mapping: dict[str, str], *, allow_international: bool | None = None
+) -> Prepared:
     out = Prepared()
     text, out.encoding = decode(data)
     headers, rows = read_table(text)
@@ -232,7 +234,7 @@ def prepare(data: bytes, mapping: dict[str, str]) -> Prepared:
         else:
             contacts = [{ours: cell(columns.get(ours)) for ours in CONTACT_FIELDS}]
         for contact in contacts:
-            _repair(number, contact, out)
+            _repair(number, contact, out, allow_international)
             canonical_row += 1
             out.source_rows[canonical_row] = number
             writer.writerow({**pupil, **contact})
@@ -240,7 +242,9 @@ def prepare(data: bytes, mapping: dict[str, str]) -> Prepared:
     return out
 
 
-def _repair(number: int, contact: dict[str, str], out: Prepared) -> None:
+def _repair(
+    number: int, contact: dict[str, str], out: Prepared, allow_international: bool | None = None
+) -> None:
     """Undo what Excel does to phone numbers where that is safe; say so, or say why not."""
     who = contact.get("contact_id") or "a contact"
     mobile = contact.get("mobile", "").replace(" ", "")
@@ -264,7 +268,7 @@ def _repair(number: int, contact: dict[str, str], out: Prepared) -> None:
         )
     if contact.get("mobile"):
         try:
-            normalise_mobile(contact["mobile"])
+            normalise_mobile(contact["mobile"], allow_international=allow_international)
         except AddressError as exc:
             if "landline" in str(exc) and contact.get("email"):
                 out.warnings.append(

@@ -54,9 +54,16 @@ def mapping_for(upload: ImportUpload, headers: list[str]) -> dict[str, str]:
     return {**guessed, **{k: v for k, v in remembered.items() if v in headers}}
 
 
+def _abroad(school_id: int) -> bool:
+    from parentlink.schools.models import School
+    from parentlink.schools.sending import international_mobiles_allowed
+
+    return international_mobiles_allowed(db.session.get(School, school_id))
+
+
 def _run(upload: ImportUpload, mapping: dict[str, str]) -> Outcome:
     try:
-        prepared = prepare(upload.content, mapping)
+        prepared = prepare(upload.content, mapping, allow_international=_abroad(upload.school_id))
     except (FileProblem, UnicodeDecodeError) as exc:
         return Outcome(None, errors=[RowError(1, str(exc))])
     outcome = Outcome(prepared, errors=list(prepared.errors), warnings=list(prepared.warnings))

@@ -31,6 +31,7 @@ from parentlink.messaging.models import (
     LINK_PLACEHOLDER,
     DeliveryEvent,
     Message,
+    MessageKind,
     MessageStatus,
     message_ref,
 )
@@ -39,6 +40,7 @@ from parentlink.messaging.pacing import backoff
 from parentlink.messaging.quiet_hours import schools_in_window
 from parentlink.messaging.reconcile import reconcile_expired
 from parentlink.messaging.sending import send_all
+from parentlink.schools.models import School
 
 
 @dataclass
@@ -157,12 +159,26 @@ def claim_due(limit: int) -> list[Outgoing]:
         .returning(*_OUTGOING_COLUMNS),
         execution_options={"synchronize_session": False},
     ).all()
-    return [outgoing_for(row) for row in sorted(rows, key=lambda row: row.id)]
+    senders = school_senders() if rows else {}
+    return [outgoing_for(row, senders.get(row.school_id)) for row in sorted(rows, key=_by_id)]
+
+
+def _by_id(row) -> int:
+    return row.id
+
+
+def school_senders() -> dict[int, str]:
+    """Schools that chose their own SMS sender (schools are few: one short query)."""
+    rows = db.session.execute(
+        select(School.id, School.sms_sender).where(School.sms_sender.is_not(None))
+    )
+    return {row.id: row.sms_sender for row in rows}
 
 
 _OUTGOING_COLUMNS = (
     Message.id,
     Message.school_id,
+    Message.kind,
     Message.channel,
     Message.to_address,
     Message.subject,
@@ -172,9 +188,14 @@ _OUTGOING_COLUMNS = (
 )
 
 
-def outgoing_for(message) -> Outgoing:
-    """What a gateway needs for a message (an ORM Message or a row of _OUTGOING_COLUMNS)."""
-    link = personal_link(message.link_token) if message.link_token else None
+def outgoing_for(message, sender: str | None = None) -> Outgoing:
+    """What a gateway needs for a message (an ORM Message or a row of _OUTGOING_COLUMNS);
+    `sender`: the school's own SMS sender, if it has one."""
+    link = None
+    if message.link_token:
+        link = personal_link(message.link_token)
+        if message.kind is MessageKind.STAFF_INVITE:
+            link = f"{current_app.config['PUBLIC_URL']}/office/set-up/{message.link_token}"
     callback = None
     if message.channel is Channel.SMS:
         callback = f"{current_app.config['PUBLIC_URL']}/webhooks/twilio/status?m={message.id}"
@@ -188,6 +209,7 @@ def outgoing_for(message) -> Outgoing:
         message_ref=message_ref(message.id, message.school_id),
         status_callback=callback,
         return_path=return_path(message.id) if message.channel is Channel.EMAIL else None,
+        sender=sender if message.channel is Channel.SMS else None,
     )
 
 

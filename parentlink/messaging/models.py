@@ -28,7 +28,8 @@ class MessageKind(enum.Enum):
     CONCERN_ESCALATION = "concern-escalation"
     CONCERN_DIGEST = "concern-digest"
     ROUND_NOTICE = "round-notice"
-    TEST = "test"
+    TEST = "test"  # "send a test SMS / email to me" on the settings page
+    STAFF_INVITE = "staff-invite"  # a new staff member's link to choose a password
 
 
 class MessageStatus(enum.Enum):

@@ -30,6 +30,7 @@ from parentlink.messaging.outbox import sms_with_link
 from parentlink.messaging.sms import Segments, count_segments
 from parentlink.messaging.templates import check_templates, render
 from parentlink.schools.models import School
+from parentlink.schools.sending import price_per_segment
 
 PLAIN_NAME = r"^[A-Za-z0-9.'-]+( [A-Za-z0-9.'-]+)*$"
 UNUSUAL_CAP = 2000  # families with accented or other names rendered one by one
@@ -80,10 +81,6 @@ class CampaignPreview:
     @property
     def can_launch(self) -> bool:
         return self.over_limit == 0
-
-
-def price_per_segment() -> Decimal:
-    return Decimal(str(current_app.config["SMS_PRICE_PER_SEGMENT"]))
 
 
 def _channel_expression():
@@ -190,7 +187,7 @@ def preview_invitations(
     check_templates()
     preview = CampaignPreview(
         segment_limit=school.sms_segment_limit,
-        price_per_segment=price_per_segment(),
+        price_per_segment=price_per_segment(school),
         currency=current_app.config["SMS_PRICE_CURRENCY"],
     )
     families = _families(school.id, pupils_wanted)

@@ -36,6 +36,8 @@ PLACEHOLDERS: dict[MessageKind, frozenset[str]] = {
     _K.CONCERN_ESCALATION: frozenset({"school", "link", "reference", "reported", "one_way"}),
     _K.CONCERN_DIGEST: frozenset({"school", "link", "rows", "today", "one_way"}),
     _K.ROUND_NOTICE: frozenset({"school", "round", "audience_text", "one_way"}),
+    _K.TEST: frozenset({"school", "staff", "one_way"}),
+    _K.STAFF_INVITE: frozenset({"school", "staff", "link", "valid_hours", "one_way"}),
 }
 REQUIRED: dict[MessageKind, frozenset[str]] = {
     _K.INVITE: frozenset({"link", "children"}),
@@ -49,6 +51,8 @@ REQUIRED: dict[MessageKind, frozenset[str]] = {
     _K.CONCERN_ESCALATION: frozenset({"link", "reference"}),
     _K.CONCERN_DIGEST: frozenset({"link", "rows"}),
     _K.ROUND_NOTICE: frozenset({"round"}),
+    _K.TEST: frozenset({"school"}),
+    _K.STAFF_INVITE: frozenset({"link"}),
 }
 SUBJECTS = {
     _K.INVITE: "Please confirm our social media agreement",
@@ -60,6 +64,7 @@ SUBJECTS = {
     _K.CONCERN_ACK: "We have received your report",
     _K.DSL_ALERT: "A new concern has been reported",
     _K.TEST: "ParentLink test message",
+    _K.STAFF_INVITE: "Your ParentLink account: choose your password",
     _K.CONCERN_ESCALATION: "A concern has not been acknowledged",
     _K.CONCERN_DIGEST: "Open concerns today",
     _K.ROUND_NOTICE: "ParentLink: a termly round is about to start",
@@ -85,6 +90,8 @@ SAMPLE = {
     "rows": [("C-7K3M9Q", "new", 3)],
     "round": SimpleNamespace(id=7, term_name="Spring 2027", starts_on=date(2027, 1, 8)),
     "audience_text": "every family",
+    "staff": SimpleNamespace(first_name="Sam"),
+    "valid_hours": 72,
 }
 
 
@@ -145,7 +152,7 @@ def check_templates() -> None:
 def render(kind: MessageKind, channel: Channel, **context: object) -> Rendered:
     """The message for one recipient. A missing value raises TemplateProblem."""
     context.setdefault("link", LINK_PLACEHOLDER)
-    context.setdefault("one_way", sms_is_one_way())
+    context.setdefault("one_way", sms_is_one_way(context.get("school")))
     env = _strict_env()
     view = _view(channel, context)
     try:
@@ -163,10 +170,12 @@ def render(kind: MessageKind, channel: Channel, **context: object) -> Rendered:
         raise TemplateProblem(f"{kind.value} {channel.value}: {exc}") from exc
 
 
-def sms_is_one_way() -> bool:
-    """An alphanumeric sender ID cannot receive replies; a number (or service) can."""
-    sender = current_app.config.get("TWILIO_FROM", "")
-    return not (sender.startswith("+") or sender.startswith("MG"))
+def sms_is_one_way(school=None) -> bool:
+    """An alphanumeric sender ID cannot receive replies; a number (or service) can. The
+    sender is the school's own (settings page), else the deployment's."""
+    from parentlink.schools.sending import sender_takes_replies, sms_sender
+
+    return not sender_takes_replies(sms_sender(school))
 
 
 def _view(channel: Channel, context: dict) -> dict:

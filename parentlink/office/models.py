@@ -33,6 +33,7 @@ class StaffUser(UserMixin, db.Model):
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    mobile: Mapped[str | None] = mapped_column(String(20))  # E.164, for "send a test SMS to me"
     role: Mapped[Role] = mapped_column(default=Role.OFFICE)
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
@@ -45,6 +46,12 @@ class StaffUser(UserMixin, db.Model):
     # Temporary lockout after repeated wrong passwords.
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
+    # Sessions that began before this time end at their next request (deactivation,
+    # two-factor reset).
+    sessions_revoked_at: Mapped[datetime | None]
+    # A one-time link to choose a password (new accounts); only its SHA-256 is stored.
+    setup_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    setup_expires_at: Mapped[datetime | None]
 
     recovery_codes: Mapped[list[RecoveryCode]] = relationship(
         back_populates="staff", cascade="all, delete-orphan"

@@ -38,7 +38,8 @@ class Permission(enum.Enum):
     EXPORT = "export"  # CSV exports and evidence pages
     READ_CONCERNS = "read-concerns"  # concerns and their chronology: the DSL only
     MANAGE_SETTINGS = "manage-settings"  # school details, sending window, staff accounts
-    VIEW_AUDIT = "view-audit"
+    VIEW_AUDIT = "view-audit"  # the audit log: every sign-in, refusal and change
+    OWN_ACCOUNT = "own-account"  # your own account page (your mobile for test messages)
 
 
 P = Permission
@@ -54,13 +55,24 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.EXPORT,
             P.MANAGE_SETTINGS,
             P.VIEW_AUDIT,
+            P.OWN_ACCOUNT,
         }
     ),
     Role.OFFICE: frozenset(
-        {P.VIEW_OVERVIEW, P.VIEW_FAMILIES, P.CHASE, P.IMPORT, P.RUN_CAMPAIGNS, P.EXPORT}
+        {
+            P.VIEW_OVERVIEW,
+            P.VIEW_FAMILIES,
+            P.CHASE,
+            P.IMPORT,
+            P.RUN_CAMPAIGNS,
+            P.EXPORT,
+            P.OWN_ACCOUNT,
+        }
     ),
-    Role.DSL: frozenset({P.VIEW_OVERVIEW, P.VIEW_FAMILIES, P.EXPORT, P.READ_CONCERNS}),
-    Role.VIEWER: frozenset({P.VIEW_OVERVIEW}),
+    Role.DSL: frozenset(
+        {P.VIEW_OVERVIEW, P.VIEW_FAMILIES, P.EXPORT, P.READ_CONCERNS, P.OWN_ACCOUNT}
+    ),
+    Role.VIEWER: frozenset({P.VIEW_OVERVIEW, P.OWN_ACCOUNT}),
 }
 
 # Roles that must use two-factor sign-in; the others may turn it on.

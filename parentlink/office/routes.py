@@ -9,6 +9,7 @@ from parentlink.office.permissions import Permission, can, requires
 from parentlink.office.views import (
     account,
     agreements,
+    audit,
     campaign_launch,
     campaigns,
     chase,
@@ -18,6 +19,8 @@ from parentlink.office.views import (
     imports,
     inbox,
     messages,
+    settings,
+    staff,
 )
 
 P = Permission
@@ -29,6 +32,7 @@ PUBLIC = [
     ("/login/code", "two_factor", account.two_factor, ["GET", "POST"]),
     ("/two-factor", "two_factor_setup", account.two_factor_setup, ["GET", "POST"]),
     ("/logout", "logout", account.logout, ["POST"]),
+    ("/set-up/<token>", "set_up", staff.set_up, ["GET", "POST"]),  # a new colleague's link
 ]
 
 # (url, endpoint, view, methods, permission)
@@ -127,6 +131,11 @@ PAGES = [
         ["GET"],
         P.EXPORT,
     ),
+    ("/settings", "settings", settings.settings, ["GET", "POST"], P.MANAGE_SETTINGS),
+    ("/staff", "staff", staff.staff_list, ["GET", "POST"], P.MANAGE_SETTINGS),
+    ("/staff/<int:staff_id>", "staff_change", staff.staff_change, ["POST"], P.MANAGE_SETTINGS),
+    ("/audit", "audit", audit.audit_log, ["GET"], P.VIEW_AUDIT),
+    ("/account", "account", staff.account, ["GET", "POST"], P.OWN_ACCOUNT),
 ]
 
 for url, endpoint, view, methods in PUBLIC:
@@ -148,6 +157,10 @@ NAV = [
     ("office.import_upload", "Import"),
     ("office.jobs", "Scheduled jobs"),
     ("concerns_office.index", "Concerns"),
+    ("office.settings", "Settings"),
+    ("office.staff", "Staff"),
+    ("office.audit", "Audit log"),
+    ("office.account", "My account"),
 ]
 _PERMISSION_OF = {f"office.{endpoint}": permission for _, endpoint, _, _, permission in PAGES}
 _PERMISSION_OF["concerns_office.index"] = P.READ_CONCERNS  # the DSL's pages (concerns package)

@@ -11,6 +11,7 @@ from parentlink.extensions import login_manager
 from parentlink.office.models import StaffUser
 
 SEEN = "staff_seen_at"
+STARTED = "staff_started_at"
 PENDING = "staff_pending_2fa"
 ENROL_ENDPOINTS = frozenset({"office.two_factor_setup", "office.logout"})
 
@@ -22,12 +23,13 @@ def idle_limit_seconds() -> int:
 def start(user: StaffUser) -> None:
     session.pop(PENDING, None)
     login_user(user)
-    session[SEEN] = now().timestamp()
+    session[SEEN] = session[STARTED] = now().timestamp()
 
 
 def end() -> None:
     logout_user()
     session.pop(SEEN, None)
+    session.pop(STARTED, None)
     session.pop(PENDING, None)
 
 
@@ -37,11 +39,28 @@ def two_factor_required(user: StaffUser) -> bool:
     return user.role in TWO_FACTOR_REQUIRED
 
 
+def _revoked(user: StaffUser) -> bool:
+    """Deactivated, or their sessions were ended (e.g. two-factor reset) since this began."""
+    if not user.active:
+        return True
+    revoked = user.sessions_revoked_at
+    return revoked is not None and float(session.get(STARTED, 0)) < revoked.timestamp()
+
+
 def staff_gate():
     """None when the request may go on; otherwise the redirect to send instead."""
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     at = now().timestamp()
+    if _revoked(current_user):
+        record(
+            "staff.session_revoked",
+            actor=f"staff:{current_user.id}",
+            school_id=current_user.school_id,
+        )
+        end()
+        flash("Your session has ended. Please sign in again.")
+        return redirect(url_for("office.login"))
     seen = session.get(SEEN)
     if seen is None or at - float(seen) > idle_limit_seconds():
         record(

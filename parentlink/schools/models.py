@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from parentlink.core.clock import now
@@ -35,6 +36,11 @@ class School(db.Model):
     escalation_emails: Mapped[str | None] = mapped_column(String(500))
     concern_escalation_school_days: Mapped[int] = mapped_column(default=1)
     sms_segment_limit: Mapped[int] = mapped_column(default=2)  # launch refused above it
+    # Set in the office's settings page; None means the deployment's setting
+    # (PARENTLINK_TWILIO_FROM, PARENTLINK_SMS_PRICE_PER_SEGMENT): see schools/sending.py.
+    sms_sender: Mapped[str | None] = mapped_column(String(34))
+    sms_price_pence: Mapped[Decimal | None] = mapped_column(Numeric(8, 3))
+    allow_international_mobiles: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=now)
 
     terms: Mapped[list[Term]] = relationship(back_populates="school", order_by="Term.starts_on")

@@ -48,50 +48,110 @@ def create_school(
 
 def update_settings(school: School, *, actor: str, **changes: object) -> list[str]:
     """Change school settings after checking every value; returns what changed.
-    Nothing changes if any value is refused."""
-    from parentlink.messaging.addresses import AddressError, normalise_email, normalise_mobile
-
+    Nothing changes if any value is refused. None leaves a setting as it is; "" clears an
+    optional one. The audit event holds each change as [old, new]."""
     clean: dict[str, object] = {}
-    try:
-        for name, value in changes.items():
-            if value is None:
-                continue
-            if name == "office_email":
-                clean[name] = normalise_email(str(value))
-            elif name == "dsl_alert_mobile":
-                clean[name] = normalise_mobile(str(value)) if value else None
-            elif name == "escalation_emails":
-                emails = [normalise_email(e) for e in str(value).split(",") if e.strip()]
-                clean[name] = ", ".join(emails) or None
-            elif name in {
-                "round_school_day",
-                "round_notice_days",
-                "round_open_days",
-                "concern_escalation_school_days",
-            }:
-                number = int(value)
-                if not 0 < number <= 60:
-                    raise SchoolError(f"{name.replace('_', ' ')} must be between 1 and 60")
-                clean[name] = number
-            else:
-                raise SchoolError(f"unknown setting {name}")
-    except AddressError as exc:
-        raise SchoolError(str(exc)) from exc
-    for name, value in clean.items():
+    for name, value in changes.items():
+        if value is None:
+            continue
+        clean[name] = _clean_setting(name, value)
+    changed = {
+        name: [getattr(school, name), value]
+        for name, value in clean.items()
+        if getattr(school, name) != value
+    }
+    for name, (_old, value) in changed.items():
         setattr(school, name, value)
-    if clean:
+    if changed:
         record(
             "school.settings",
             actor=actor,
             school_id=school.id,
             subject=f"school:{school.id}",
-            changed=sorted(clean),
+            changed=sorted(changed),
+            changes=changed,
         )
-    return sorted(clean)
+    return sorted(changed)
+
+
+_DAYS = {"round_school_day", "round_notice_days", "round_open_days"}
+_DAYS.add("concern_escalation_school_days")
+
+
+def _clean_setting(name: str, value: object) -> object:
+    from parentlink.messaging.addresses import AddressError, normalise_email, normalise_mobile
+    from parentlink.schools.sending import SendingSettingError, clean_price_pence, clean_sender
+
+    text = str(value).strip() if not isinstance(value, bool) else ""
+    try:
+        if name in {"name", "short_name"}:
+            limit = 200 if name == "name" else 60
+            if not text:
+                raise SchoolError(f"the school's {name.replace('_', ' ')} cannot be empty")
+            if len(text) > limit:
+                raise SchoolError(
+                    f"the {name.replace('_', ' ')} can have at most {limit} characters"
+                )
+            return text
+        if name == "office_phone":
+            return _clean_phone(text) if text else None
+        if name == "office_email":
+            return normalise_email(text) if text else None
+        if name == "dsl_alert_mobile":
+            return normalise_mobile(text) if text else None
+        if name == "escalation_emails":
+            emails = [normalise_email(e) for e in text.split(",") if e.strip()]
+            joined = ", ".join(emails)
+            if len(joined) > 500:
+                raise SchoolError("the escalation emails are too long (500 characters at most)")
+            return joined or None
+        if name == "sms_sender":
+            return clean_sender(text)
+        if name == "sms_price_pence":
+            return clean_price_pence(text)
+        if name == "allow_international_mobiles":
+            return bool(value)
+        if name == "sms_segment_limit":
+            number = _whole_number(name, value)
+            if not 1 <= number <= 10:
+                raise SchoolError("the segment limit must be between 1 and 10")
+            return number
+        if name in _DAYS:
+            number = _whole_number(name, value)
+            if not 0 < number <= 60:
+                raise SchoolError(f"{name.replace('_', ' ')} must be between 1 and 60")
+            return number
+    except (AddressError, SendingSettingError) as exc:
+        raise SchoolError(str(exc)) from exc
+    raise SchoolError(f"unknown setting {name}")
+
+
+def _whole_number(name: str, value: object) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise SchoolError(f"{name.replace('_', ' ')} must be a whole number") from None
+
+
+def _clean_phone(text: str) -> str:
+    """Any UK phone number the office answers (a landline is fine), as people write it."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(text, "GB")
+    except phonenumbers.NumberParseException:
+        raise SchoolError(f"{text!r} is not a phone number") from None
+    fictional = number.country_code == 44 and str(number.national_number).startswith(
+        ("1632960", "7700900", "2079460")
+    )  # Ofcom's drama ranges, for demos and tests
+    if not (fictional or phonenumbers.is_valid_number(number)):
+        raise SchoolError(f"{text!r} is not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
 def set_sending_window(school: School, start: time, end: time, *, actor: str) -> None:
     """When SMS may go out, in the school's local time; start == end: any time of day."""
+    old = f"{school.sending_window_start:%H:%M}-{school.sending_window_end:%H:%M}"
     school.sending_window_start, school.sending_window_end = start, end
     record(
         "school.sending_window",
@@ -99,4 +159,5 @@ def set_sending_window(school: School, start: time, end: time, *, actor: str) ->
         school_id=school.id,
         subject=f"school:{school.id}",
         window=f"{start:%H:%M}-{end:%H:%M}",
+        old=old,
     )

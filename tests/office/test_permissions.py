@@ -12,7 +12,7 @@ from parentlink.core.audit import AuditEvent
 from parentlink.db import db
 from parentlink.directory.models import Contact, ImportUpload, Pupil
 from parentlink.messaging.models import InboundMessage
-from parentlink.office.models import Role
+from parentlink.office.models import Role, StaffUser
 from parentlink.office.permissions import PERMISSIONS, Permission
 from parentlink.office.routes import PUBLIC
 from tests.builders import csrf_token, csv_bytes, family_row, launched, staff
@@ -59,7 +59,14 @@ OFFICE_PAGES = {
     "office.jobs": ("GET", "/office/jobs/", {}),
     "office.inbox": ("GET", "/office/inbox", {}),
     "office.inbox_to_concern": ("POST", "/office/inbox/{inbound}/concern", {}),
+    "office.settings": ("GET", "/office/settings", {}),
+    "office.staff": ("GET", "/office/staff", {}),
+    "office.staff_change": ("POST", "/office/staff/{viewer_staff}?change=role", {"role": "viewer"}),
+    "office.audit": ("GET", "/office/audit?action=staff.", {}),
+    "office.account": ("GET", "/office/account", {}),
 }
+# Sections of the settings page, each posted on its own: refused like the page itself.
+SETTINGS_POSTS = ["school", "window", "sms", "safeguarding", "term", "test-email"]
 
 
 @pytest.fixture
@@ -94,6 +101,9 @@ def seeded(app):
         db.session.add(inbound)
         db.session.flush()
         ids["inbound"] = inbound.id
+        ids["viewer_staff"] = db.session.scalar(
+            select(StaffUser.id).where(StaffUser.email == "viewer@example.com")
+        )
         draft = new_draft(summary.campaign.version, actor="test")
         ids["draft"], ids["clause"] = draft.id, draft.clauses[0].id
         db.session.commit()
@@ -136,6 +146,25 @@ def test_each_role_gets_exactly_its_pages(app, client, seeded, role, endpoint):
                 select(AuditEvent.detail).where(AuditEvent.action == "staff.permission_refused")
             ).all()
             assert len(refused) == 1 and permission.value in refused[0]
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+@pytest.mark.parametrize("section", SETTINGS_POSTS)
+def test_only_administrators_may_post_a_settings_section(app, client, seeded, role, section):
+    sign_in(client, f"{role.value}@example.com", two_factor=role in (Role.ADMIN, Role.DSL))
+    token = csrf_token(client.get("/office/").get_data(as_text=True))
+    response = client.post(
+        f"/office/settings?section={section}", data={f"{section}-csrf_token": token}
+    )
+    if role is Role.ADMIN:
+        assert response.status_code in (303, 422)
+    else:
+        assert response.status_code == 403
+        with app.app_context():
+            refused = db.session.scalars(
+                select(AuditEvent.detail).where(AuditEvent.action == "staff.permission_refused")
+            ).all()
+            assert len(refused) == 1 and "manage-settings" in refused[0]
 
 
 def test_without_a_sign_in_every_page_sends_you_to_sign_in(client, seeded):

@@ -35,6 +35,7 @@ class Outgoing:
     message_ref: str | None = None  # stable id: the email Message-ID, kept across retries
     status_callback: str | None = None  # absolute URL for delivery reports (SMS)
     return_path: str | None = None  # envelope sender for bounces (email; VERP address)
+    sender: str | None = None  # SMS: the school's own sender, else the gateway's
 
 
 @dataclass(frozen=True)

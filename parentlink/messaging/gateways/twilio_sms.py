@@ -113,13 +113,11 @@ class TwilioSmsGateway:
         self.api_url = api_url
         self.http_client = _RebasedHttpClient(api_url, timeout)
         self.client = Client(account_sid, auth_token, http_client=self.http_client)
-        if from_.startswith("MG") and len(from_) == 34:
-            self._sender: dict[str, str] = {"messaging_service_sid": from_}
-        else:
-            self._sender = {"from_": from_}
+        self._sender = _sender_options(from_)
 
     def send(self, outgoing: Outgoing) -> SendResult:
-        options: dict[str, Any] = {"to": outgoing.to, "body": outgoing.body, **self._sender}
+        sender = _sender_options(outgoing.sender) if outgoing.sender else self._sender
+        options: dict[str, Any] = {"to": outgoing.to, "body": outgoing.body, **sender}
         if outgoing.status_callback:
             options["status_callback"] = outgoing.status_callback
         try:
@@ -192,6 +190,12 @@ class TwilioSmsGateway:
                 error_code,
             )
         return SendResult.retry(f"unexpected answer from Twilio (HTTP {status}){said}", error_code)
+
+
+def _sender_options(from_: str) -> dict[str, str]:
+    if from_.startswith("MG") and len(from_) == 34:
+        return {"messaging_service_sid": from_}
+    return {"from_": from_}
 
 
 def _provider_text(msg: str) -> str:
