@@ -317,7 +317,10 @@ def _record_others(at: datetime, ids: list[int], results: dict[int, SendResult],
 
 def _fail(message: Message, at: datetime, reason: str, result: SendResult) -> None:
     # A refusal about the number itself. (An email refused for its recipient is a bounce;
-    # other email refusals are about our sender or the text, not the contact's details.)
+    # an email whose text was refused goes by SMS without flagging the address; a refused
+    # sender is our set-up, not the family's: it fails and the office sees it.)
     if result.outcome is Outcome.PERMANENT and result.error_code in FALLBACK_CODES:
         fall_back(message, at, reason, result.error_code)  # needs the link token: first
+    elif result.other_channel:  # the text was refused, the address is fine: no flag
+        fall_back(message, at, reason, result.error_code, flag=False)
     message.fail(at, reason)

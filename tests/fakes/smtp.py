@@ -76,6 +76,10 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        for address in envelope.rcpt_tos:
+            refusal = self._server.refusal_for(f"data:{address}")
+            if refusal is not None:
+                return refusal
         if self._server.data_delay:
             await asyncio.sleep(self._server.data_delay)
         content = envelope.original_content or envelope.content or b""
@@ -158,6 +162,11 @@ class CapturingSMTPServer:
         """MAIL FROM:<address> gets `code text` (the relay will not take our sender)."""
         with self._lock:
             self._refused[f"sender:{address}".lower()] = f"{code} {text}"
+
+    def refuse_data(self, address: str, code: int = 554, text: str = "5.7.1 Message rejected"):
+        """DATA for a message to `address` gets `code text` (the server will not take the text)."""
+        with self._lock:
+            self._refused[f"data:{address}".lower()] = f"{code} {text}"
 
     def accept(self, address: str) -> None:
         with self._lock:

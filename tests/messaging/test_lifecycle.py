@@ -306,6 +306,24 @@ def test_an_smtp_refusal_moves_to_sms_and_a_second_failure_stops_there(
     assert twilio_server.messages == [] and smtp_server.messages == []
 
 
+def test_a_refused_text_goes_by_sms_without_flagging_the_address(app, twilio_server, smtp_server):
+    smtp_server.refuse_data("carer1@example.com", 554, "5.7.1 Message rejected as spam")
+    with app.app_context():
+        launched([family_row("P1", "C1", preferred_channel="email")])
+        token = db.session.scalar(select(Message.link_token))
+        dispatch_pending()
+        db.session.commit()
+        email, sms = _messages()
+        assert email.status is MessageStatus.FAILED and "554" in email.last_error
+        assert sms.channel is Channel.SMS and sms.fallback_for_id == email.id
+        assert sms.status is MessageStatus.SENT
+        contact = db.session.scalar(select(Contact))
+        assert contact.details_flagged_at is None  # the address is not known to be wrong
+    assert smtp_server.messages == []
+    (text,) = twilio_server.messages
+    assert f"/a/{token}" in text["body"]
+
+
 def test_a_stop_refusal_opts_the_number_out(app, twilio_server, smtp_server):
     twilio_server.fail_next(400, 21610, "Attempt to send to unsubscribed recipient")
     with app.app_context():

@@ -46,6 +46,8 @@ class SendResult:
     reason: str | None = None
     error_code: str | None = None
     bounce: bool = False
+    # refused for what was sent, not for the address: the other channel may still reach them
+    other_channel: bool = False
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -59,6 +61,10 @@ class SendResult:
     @classmethod
     def permanent(cls, reason: str, error_code: str | None = None) -> SendResult:
         return cls(Outcome.PERMANENT, reason=reason, error_code=error_code)
+
+    @classmethod
+    def refused_text(cls, reason: str, error_code: str | None = None) -> SendResult:
+        return cls(Outcome.PERMANENT, reason=reason, error_code=error_code, other_channel=True)
 
     @classmethod
     def bounced(cls, reason: str, error_code: str | None = None) -> SendResult:

@@ -1,7 +1,8 @@
 """Email through SMTP with Flask-Mail: one connection for a whole batch.
 
 Per message, the server's reply decides: 5xx is permanent (the reason quotes the server;
-a 5xx refusal of the recipient at RCPT is a bounce), 4xx means try again later. The
+a 5xx refusal of the recipient at RCPT is a bounce; a 5xx refusal of the text at DATA
+says nothing about the address, but the other channel is tried), 4xx means try again later. The
 envelope sender is the message's VERP return path when there is one (bounces.py). If
 the connection itself fails, that message and the rest of the batch are `retry`;
 reconnecting is the dispatcher's job on its next run.
@@ -99,6 +100,8 @@ class SmtpEmailGateway:
             result = _by_code(exc.smtp_code, exc.smtp_error, f"the mail server refused {what}")
             if exc.smtp_code == 421:  # the server is closing the connection
                 raise _ConnectionLost(result.reason or "the mail server closed") from exc
+            if isinstance(exc, smtplib.SMTPDataError) and 500 <= exc.smtp_code < 600:
+                return SendResult.refused_text(result.reason or "refused", result.error_code)
             return result
         except smtplib.SMTPNotSupportedError as exc:
             return SendResult.permanent(f"the mail server cannot take this address: {exc}")
