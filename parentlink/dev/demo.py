@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import click
 
 DEMO_LOGIN = "office@example.com"
+DEMO_ADMIN = "admin@example.com"  # sets up two-factor at its first sign-in
 
 
 def build_demo(app, *, password: str) -> dict:
@@ -49,7 +50,15 @@ def build_demo(app, *, password: str) -> dict:
                 school.id,
                 email=DEMO_LOGIN,
                 name="Office (demo)",
-                role="office",  # admin and DSL accounts must set up two-factor first
+                role="office",
+                password=password,
+                actor="demo",
+            )
+            create_staff(  # settings, staff and the audit log; two-factor at first sign-in
+                school.id,
+                email=DEMO_ADMIN,
+                name="Head teacher (demo)",
+                role="admin",
                 password=password,
                 actor="demo",
             )
@@ -109,7 +118,9 @@ def demo_command(port: int, host: str) -> None:
         f"  Sandbox outbox (the messages, with each parent's link): {base}/dev/outbox\n"
         f"  School office:  {base}/office/\n"
         f"  Scheduled jobs: {base}/office/jobs/\n"
-        f"  Demo login:     {DEMO_LOGIN}  password: {password}  (the office role)\n\n"
+        f"  Demo login:     {DEMO_LOGIN}  password: {password}  (the office role)\n"
+        f"  Admin login:    {DEMO_ADMIN}  the same password  (settings, staff, audit log;\n"
+        "                  asks for an authenticator app's code at the first sign-in)\n\n"
         "The jobs run in this process; messages appear within about ten seconds.\n"
         "Press Ctrl+C to stop.\n"
     )
