@@ -109,6 +109,8 @@ def test_every_interface_string_is_translated_and_the_shipped_mo_files_are_curre
         assert wanted - {m.id for m in catalog if m.id} == set(), f"run pybabel update ({code})"
         untranslated = [m.id for m in catalog if m.id and not _translated(m)]
         assert untranslated == [], code
+        broken = [(m.id, [str(e) for e in errors]) for m, errors in catalog.check()]
+        assert broken == [], code  # every %(placeholder)s kept, none added
         compiled = io.BytesIO()
         write_mo(compiled, catalog)
         with (folder / "messages.mo").open("rb") as file:
