@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -40,11 +41,11 @@ class ConcernSource(enum.Enum):
 
 
 # What the parent sees of each status: never more than this.
-PARENT_STATUS = {
-    "new": "Received",
-    "acknowledged": "Being looked at",
-    "in-progress": "Being looked at",
-    "closed": "Closed",
+PARENT_STATUS = {  # what the parent sees, in their page's language
+    "new": _l("Received"),
+    "acknowledged": _l("Being looked at"),
+    "in-progress": _l("Being looked at"),
+    "closed": _l("Closed"),
 }
 
 
@@ -94,7 +95,7 @@ class Concern(db.Model):
 
     @property
     def parent_status(self) -> str:
-        return PARENT_STATUS[self.status.value]
+        return str(PARENT_STATUS[self.status.value])
 
     def move_to(self, target: ConcernStatus, at: datetime) -> None:
         check_transition(self.status, target, CONCERN_TRANSITIONS)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from parentlink.concerns.forms import CATEGORY_LABELS, PLATFORMS, ReportForm
+from parentlink.concerns.forms import PARENT_CATEGORY_LABELS, PLATFORMS, ReportForm
 from parentlink.concerns.models import ConcernCategory
 from parentlink.concerns.queries import (
     concern_of_contact,
@@ -33,7 +34,7 @@ def _screenshots(form: ReportForm) -> list:
     files = [f for f in (form.screenshots.data or []) if f and f.filename]
     try:
         if len(files) > MAX_FILES:
-            raise UploadRefused(f"Please send at most {MAX_FILES} screenshots.")
+            raise UploadRefused(_("Please send at most %(count)d screenshots.", count=MAX_FILES))
         return [clean_image(f.stream, f.filename) for f in files]
     finally:
         for f in request.files.values():  # large uploads wait in temporary files
@@ -59,7 +60,7 @@ def _too_large(error):
     if invitation is None:
         return _link_not_working()
     form = ReportForm(invitation.pupils, formdata=None)
-    message = "Your screenshots were too large together (over 10 MB). Please send fewer."
+    message = _("Your screenshots were too large together (over 10 MB). Please send fewer.")
     return _form_page(invitation, form, 413, message)
 
 
@@ -110,5 +111,5 @@ def sent(token: str, reference: str):
         invitation=invitation,
         school=invitation.campaign.school,
         concern=concern,
-        category=CATEGORY_LABELS[concern.category],
+        category=PARENT_CATEGORY_LABELS[concern.category],
     )

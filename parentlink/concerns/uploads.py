@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
+from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -46,12 +47,15 @@ class CleanImage:
 
 def clean_image(stream: BinaryIO, filename: str = "") -> CleanImage:
     """Read one upload and return it re-encoded without metadata, or raise UploadRefused."""
-    label = f'"{filename}"' if filename else "A screenshot"
+    # The reasons are for the parent, in the page's language (English outside a request).
+    label = f'"{filename}"' if filename else _("A screenshot")
     raw = stream.read(MAX_BYTES + 1)
     if len(raw) > MAX_BYTES:
-        raise UploadRefused(f"{label} is too large: each screenshot can be up to 5 MB.")
+        raise UploadRefused(
+            _("%(file)s is too large: each screenshot can be up to 5 MB.", file=label)
+        )
     if not raw:
-        raise UploadRefused(f"{label} is empty.")
+        raise UploadRefused(_("%(file)s is empty.", file=label))
     try:
         with warnings.catch_warnings():
             # Pillow warns (and past twice its limit, refuses) on images that would
@@ -59,7 +63,7 @@ def clean_image(stream: BinaryIO, filename: str = "") -> CleanImage:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(raw), formats=list(FORMATS)) as image:
                 if image.width * image.height > MAX_PIXELS:
-                    raise UploadRefused(f"{label} is too big a picture to accept.")
+                    raise UploadRefused(_too_big(label))
                 kind = "JPEG" if image.format == "MPO" else image.format  # phone cameras
                 image.load()
                 upright = ImageOps.exif_transpose(image)
@@ -67,11 +71,19 @@ def clean_image(stream: BinaryIO, filename: str = "") -> CleanImage:
     except UploadRefused:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise UploadRefused(f"{label} is too big a picture to accept.") from None
+        raise UploadRefused(_too_big(label)) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise UploadRefused(
-            f"{label} is not a picture we can accept: please send PNG or JPEG screenshots only."
+            _(
+                "%(file)s is not a picture we can accept: "
+                "please send PNG or JPEG screenshots only.",
+                file=label,
+            )
         ) from None
+
+
+def _too_big(label: str) -> str:
+    return _("%(file)s is too big a picture to accept.", file=label)
 
 
 def _encode(image: Image.Image, kind: str) -> CleanImage:

@@ -19,6 +19,7 @@ from parentlink.campaigns.links import send_new_links
 from parentlink.campaigns.models import InvitationStatus
 from parentlink.campaigns.services import AlreadyConfirmed, confirm, find_invitation
 from parentlink.core.clock import now
+from parentlink.core.errors import LINK_LANGUAGE
 from parentlink.core.i18n import supported, use_language
 from parentlink.core.security import mark_token_page
 from parentlink.core.tokens import looks_like_token
@@ -40,6 +41,12 @@ def _usable_invitation(token: str, *, for_update: bool = False):
     use_language(invitation.contact.language)
     g.parent_token = token
     return invitation
+
+
+@blueprint.record_once
+def _error_pages_follow_the_link(state) -> None:
+    """An expired form on a personal link (a CSRF error) is explained in the link's language."""
+    state.app.extensions[LINK_LANGUAGE] = _usable_invitation
 
 
 def _link_not_working():

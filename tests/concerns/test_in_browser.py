@@ -11,9 +11,17 @@ from sqlalchemy import select
 
 from parentlink.concerns.models import Concern
 from parentlink.db import db
+from parentlink.directory.models import Contact
 from tests.builders import STAFF_PASSWORD
 from tests.concerns.family import TWO_FACTOR, jpeg_with_gps, seed
 from tests.office.sign_in import code_at
+from tests.parents.browser import (
+    assert_accessible,
+    assert_light_and_local,
+    fits_the_width,
+    new_phone,
+    visit,
+)
 
 AXE = Path(__file__).resolve().parent.parent / "vendor" / "axe-core" / "axe.min.js"
 ARTIFACTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
@@ -196,3 +204,36 @@ def test_the_axe_check_does_catch_a_violation(checker):
     page = checker.new_page()
     page.set_content('<html lang="en"><title>t</title><main><img src="x.png"></main></html>')
     assert "image-alt" in [v["id"] for v in axe_violations(page)]
+
+
+@pytest.mark.browser
+def test_the_urdu_concern_form_reads_right_to_left_and_axe_finds_nothing(live_app, browser):
+    app = live_app
+    base = app.config["PUBLIC_URL"]
+    token = seed(app)
+    with app.app_context():
+        db.session.scalar(select(Contact).where(Contact.mis_id == "C1")).language = "ur"
+        db.session.commit()
+    page = new_phone(browser, width=360)
+    visit(page, f"{base}/a/{token}/concern")
+    assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    assert page.get_by_text("اگر کسی بچے کو فوری خطرہ ہو تو ابھی 999 پر کال کریں۔").is_visible()
+    assert fits_the_width(page)
+    assert_light_and_local(page, base)
+    assert_accessible(page, "urdu concern form")
+    page.screenshot(path=str(ARTIFACTS / "concern-form-ur.png"), full_page=True)
+
+    page.get_by_role("button", name="اسکول کو بھیجیں").click()  # nothing filled in
+    assert page.get_by_text("ایک مسئلہ ہے").is_visible()
+    assert_accessible(page, "urdu concern form with errors")
+    page.screenshot(path=str(ARTIFACTS / "concern-form-ur-errors.png"), full_page=True)
+
+    page.get_by_label("آن لائن دھونس (سائبر بُلیئنگ)").check()
+    page.get_by_label("کیا ہوا؟").fill("ایک گروپ چیٹ میں امیلیا کے بارے میں باتیں ہو رہی ہیں۔")
+    page.get_by_label("Amelia").check()
+    page.get_by_role("button", name="اسکول کو بھیجیں").click()
+    page.wait_for_selector("text=شکریہ، آپ کی اطلاع اسکول کو مل گئی ہے")
+    assert page.locator(".concern-state").first.inner_text() == "موصول ہو گئی"
+    assert_accessible(page, "urdu concern sent")
+    page.screenshot(path=str(ARTIFACTS / "concern-sent-ur.png"), full_page=True)
+    page.context.close()

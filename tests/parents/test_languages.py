@@ -74,6 +74,12 @@ def test_pages_without_a_link_follow_the_browser(client):
     assert "Accessibility statement" in client.get("/accessibility").get_data(as_text=True)
 
 
+def _translated(message) -> bool:
+    """Every form filled in (plurals too) and not a fuzzy guess by `pybabel update`."""
+    forms = message.string if isinstance(message.string, tuple) else (message.string,)
+    return all(forms) and not message.fuzzy
+
+
 def test_every_interface_string_is_translated_and_the_shipped_mo_files_are_current(tmp_path):
     pot = tmp_path / "messages.pot"
     subprocess.run(
@@ -100,11 +106,43 @@ def test_every_interface_string_is_translated_and_the_shipped_mo_files_are_curre
         folder = TRANSLATIONS_DIR / code / "LC_MESSAGES"
         with (folder / "messages.po").open("rb") as file:
             catalog = read_po(file, locale=code)
-        translated = {m.id for m in catalog if m.id and m.string}
-        assert wanted - translated == set(), code
+        assert wanted - {m.id for m in catalog if m.id} == set(), f"run pybabel update ({code})"
+        untranslated = [m.id for m in catalog if m.id and not _translated(m)]
+        assert untranslated == [], code
+        broken = [(m.id, [str(e) for e in errors]) for m, errors in catalog.check()]
+        assert broken == [], code  # every %(placeholder)s kept, none added
         compiled = io.BytesIO()
         write_mo(compiled, catalog)
         with (folder / "messages.mo").open("rb") as file:
             shipped = gettext.GNUTranslations(file)
         fresh = gettext.GNUTranslations(io.BytesIO(compiled.getvalue()))
         assert shipped._catalog == fresh._catalog, f"run pybabel compile for {code}"
+
+
+def test_the_error_pages_speak_the_language_asked_for(client):
+    for response in (
+        client.get("/no-such-page?lang=pl"),
+        client.get("/no-such-page", headers={"Accept-Language": "pl,en;q=0.5"}),
+    ):
+        page = response.get_data(as_text=True)
+        assert response.status_code == 404 and '<html lang="pl" dir="ltr">' in page
+        assert "Nie znaleziono strony" in page and "Błąd 404" in page
+        assert "Page not found" not in page
+    unknown = client.get("/a/AAAAAAAAAAAAAAAAAAAAAA?lang=pl")  # an unknown personal link
+    assert unknown.status_code == 404 and "Ten link nie działa" in unknown.get_data(as_text=True)
+    english = client.get("/no-such-page").get_data(as_text=True)
+    assert "Page not found" in english and "Error 404" in english
+
+
+def test_an_expired_form_on_a_personal_link_is_explained_in_the_contacts_language(app, client):
+    token, _ = separated_parents(app)
+    with app.app_context():
+        db.session.scalar(select(Contact).where(Contact.mis_id == "C1")).language = "ur"
+        db.session.commit()
+    response = client.post(f"/a/{token}/concern", data={"description": "no form token"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and '<html lang="ur" dir="rtl">' in page
+    assert "اس فارم کی مدت ختم ہو گئی ہے" in page and "This form has expired" not in page
+    # an unknown link tells nothing apart: the browser's language, not a contact's
+    unknown = client.post("/a/AAAAAAAAAAAAAAAAAAAAAA/concern", data={})
+    assert unknown.status_code == 400 and "This form has expired" in unknown.get_data(as_text=True)
