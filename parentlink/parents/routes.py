@@ -25,6 +25,7 @@ from parentlink.core.tokens import looks_like_token
 from parentlink.parents import pages
 from parentlink.parents.forms import LanguageForm, NewLinkForm, WithdrawForm
 from parentlink.parents.limits import NEW_LINK_PER_IP, limiter, too_many
+from parentlink.parents.queries import link_facts
 
 blueprint = Blueprint("parents", __name__)
 blueprint.register_error_handler(RateLimitExceeded, too_many)
@@ -49,9 +50,28 @@ def _link_not_working():
     return render_template("parents/link_not_working.html", form=NewLinkForm()), 404
 
 
+def _plain_page(token: str) -> tuple[bool, object]:
+    """(handled, response) for a GET from one Core read: the not-working page, or the fresh
+    agreement from the page cache. Not handled when the page needs the full load: the first
+    open (which records it), a receipt, a withdrawn confirmation, changes, concerns."""
+    facts = link_facts(token) if looks_like_token(token) else None
+    if facts is None or not facts.usable_at(now(), current_app.config["LINK_GRACE_DAYS"]):
+        return True, _link_not_working()
+    if not facts.plain:
+        return False, None
+    use_language(facts.language)
+    g.parent_token = token
+    page = pages.plain_agreement(facts, token)
+    return page is not None, page
+
+
 @blueprint.route("/a/<token>", methods=["GET", "POST"])
 def agreement(token: str):
     mark_token_page()
+    if request.method == "GET":
+        handled, response = _plain_page(token)
+        if handled:
+            return response
     invitation = _usable_invitation(token, for_update=request.method == "POST")
     if invitation is None:
         return _link_not_working()
