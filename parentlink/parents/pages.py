@@ -17,7 +17,7 @@ from parentlink.concerns.queries import concerns_of_contact
 from parentlink.core.i18n import names_list
 from parentlink.core.page_cache import PageCache, slot
 from parentlink.db import db
-from parentlink.parents.forms import ConfirmFormBase, LanguageForm, confirm_form_for
+from parentlink.parents.forms import ConfirmForm, LanguageForm, confirm_form_for
 from parentlink.parents.queries import LinkFacts
 from parentlink.schools.models import School
 
@@ -26,7 +26,7 @@ def _clauses(invitation: Invitation):
     return clauses_for(invitation.campaign.version, Audience.PARENTS_CARERS)
 
 
-def confirm_form(invitation: Invitation) -> ConfirmFormBase:
+def confirm_form(invitation: Invitation) -> ConfirmForm:
     return confirm_form_for(_clauses(invitation), posted=request.method == "POST")
 
 
@@ -42,9 +42,7 @@ def _common(invitation: Invitation) -> dict:
 _CLAUSES_HTML: dict[tuple, Markup] = {}
 
 
-def _clauses_html(
-    version: AgreementVersion, clauses, form: ConfirmFormBase, changed: dict
-) -> Markup:
+def _clauses_html(version: AgreementVersion, clauses, form: ConfirmForm, changed: dict) -> Markup:
     """The clause list. A fresh form on a frozen version renders the same for everyone who
     reads it in the same language, so it is rendered once per process and kept."""
     language = str(get_locale())
@@ -78,7 +76,7 @@ def _clauses_html(
 
 def agreement(
     invitation: Invitation,
-    form: ConfirmFormBase,
+    form: ConfirmForm,
     *,
     withdrawn: Confirmation | None,
     earlier: Confirmation | None,
