@@ -58,7 +58,7 @@ class ConfirmForm(FlaskForm):
         for number in range(1, len(self.clause_keys) + 1):
             answer, question = self.answer_field(number), self.question_field(number)
             answer.errors, question.errors = [], []
-            if answer.data not in _ANSWERS:
+            if answer.data not in ANSWERS:
                 answer.errors.append(
                     gettext(
                         "Please choose “I agree” or “I have a question” for point %(n)s.",
@@ -137,7 +137,7 @@ class _Unanswered:
 
 
 _UNANSWERED = _Unanswered()
-_ANSWERS = frozenset(answer.value for answer in Answer)
+ANSWERS = frozenset(answer.value for answer in Answer)
 
 
 def confirm_form_for(clauses, *, posted: bool = True) -> ConfirmForm:

@@ -3,9 +3,8 @@ confirmation) and the read-only receipt. Routes decide which; these build the co
 
 from __future__ import annotations
 
-from flask import current_app, g, render_template, request
+from flask import render_template, request
 from flask_babel import get_locale
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from parentlink.agreements.diff import diff_versions
@@ -15,11 +14,7 @@ from parentlink.agreements.translations import translation_stamp, translations_f
 from parentlink.campaigns.models import Confirmation, Invitation
 from parentlink.concerns.queries import concerns_of_contact
 from parentlink.core.i18n import names_list
-from parentlink.core.page_cache import PageCache, slot
-from parentlink.db import db
 from parentlink.parents.forms import ConfirmForm, LanguageForm, confirm_form_for
-from parentlink.parents.queries import LinkFacts
-from parentlink.schools.models import School
 
 
 def _clauses(invitation: Invitation):
@@ -42,7 +37,7 @@ def _common(invitation: Invitation) -> dict:
 _CLAUSES_HTML: dict[tuple, Markup] = {}
 
 
-def _clauses_html(version: AgreementVersion, clauses, form: ConfirmForm, changed: dict) -> Markup:
+def clauses_html(version: AgreementVersion, clauses, form: ConfirmForm, changed: dict) -> Markup:
     """The clause list. A fresh form on a frozen version renders the same for everyone who
     reads it in the same language, so it is rendered once per process and kept."""
     language = str(get_locale())
@@ -88,7 +83,7 @@ def agreement(
     changed = {change.key: change.kind.value for change in changes or []}
     return render_template(
         "parents/agreement.html",
-        clauses_html=_clauses_html(invitation.campaign.version, clauses, form, changed),
+        clauses_html=clauses_html(invitation.campaign.version, clauses, form, changed),
         form=form,
         withdrawn=withdrawn,
         earlier=earlier,
@@ -98,74 +93,6 @@ def agreement(
         concerns=bool(concerns_of_contact(invitation.contact_id, limit=1)),
         **_common(invitation),
     ), (422 if form.errors else 200)
-
-
-_PAGES = PageCache(size=64)
-_SLOTS = frozenset({"name", "children", "token", "csrf"})
-
-
-def plain_agreement(facts: LinkFacts, token: str) -> str | None:
-    """The fresh agreement page (facts.plain) from the page cache: rendered once per process
-    for each version (id and hash), language, translation stamp and school details, with
-    slots for the family's names, the link token and the CSRF token. None if the version
-    is not frozen: the caller renders the page in full."""
-    if not facts.version_sha256:
-        return None
-    language = str(get_locale())
-    key = (
-        facts.version_id,
-        facts.version_sha256,
-        facts.version_label,
-        language,
-        facts.translation_stamp,
-        facts.school_id,
-        facts.school_name,
-        facts.office_phone,
-    )
-    page = _PAGES.get_or_render(key, lambda: _render_plain(facts), _SLOTS)
-    if page is None:
-        return None
-    return page.fill(
-        {
-            "name": facts.first_name,
-            "children": names_list(facts.children),
-            "token": token,
-            "csrf": generate_csrf(),
-        }
-    )
-
-
-def _render_plain(facts: LinkFacts) -> str:
-    """The page with slot markers in place of the per-family values (see plain_agreement)."""
-    version = db.session.get(AgreementVersion, facts.version_id)
-    school = db.session.get(School, facts.school_id)
-    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-    token, csrf = g.get("parent_token"), g.pop(field, None)
-    g.parent_token = slot("token")
-    setattr(g, field, slot("csrf"))  # what Flask-WTF's forms put in their hidden field
-    try:
-        clauses = clauses_for(version, Audience.PARENTS_CARERS)
-        form = confirm_form_for(clauses, posted=False)
-        return render_template(
-            "parents/agreement.html",
-            clauses_html=_clauses_html(version, clauses, form, {}),
-            form=form,
-            withdrawn=None,
-            earlier=None,
-            changes=None,
-            parent_name=slot("name"),
-            children=slot("children"),
-            concerns=False,
-            invitation=None,
-            school=school,
-            version=version,
-            language_form=LanguageForm(formdata=None),
-        )
-    finally:
-        g.parent_token = token
-        g.pop(field, None)
-        if csrf is not None:
-            setattr(g, field, csrf)
 
 
 def receipt(invitation: Invitation, confirmation: Confirmation, withdraw_form):

@@ -111,3 +111,38 @@ def test_a_new_version_is_shown_not_the_kept_page_of_the_last(app, client, tmp_p
     page = client.get(f"/a/{new_token}").get_data(as_text=True)
     assert "This is version 2.0 of the school" in page
     assert "ask before you post photos" in page  # the clause 2.0 added
+
+
+def _post_errors(app, client, token: str, **changes) -> str:
+    client.get(f"/a/{token}")
+    page = client.get(f"/a/{token}").get_data(as_text=True)
+    data = answers(app, page)
+    data.update(changes)
+    response = client.post(f"/a/{token}", data={k: v for k, v in data.items() if v is not None})
+    assert response.status_code == 422
+    return response.get_data(as_text=True)
+
+
+def test_a_form_sent_back_shows_each_family_its_own_values(app):
+    first, second = separated_parents(app)
+    one = _post_errors(app, app.test_client(), first, typed_name="", a2=None)
+    two = _post_errors(app, app.test_client(), second, typed_name="", a2=None)
+    for page, token, name in ((one, first, "CarerC1"), (two, second, "CarerC2")):
+        assert "<title>Error:" in page and "Please type your name to confirm." in page
+        assert 'href="#a2-agree"' in page and 'id="a2-error"' in page
+        assert f"Hello {name}." in page and f'action="/a/{token}"' in page
+        assert 'id="a1-agree" name="a1" value="agree" checked' in page
+    assert first not in two and "CarerC1" not in two
+    typed = _post_errors(app, app.test_client(), second, typed_name='"><script>x', a3=None)
+    assert 'value="&#34;&gt;&lt;script&gt;x"' in typed and "<script>" not in typed
+    assert 'id="a3-error"' in typed and 'id="a2-error"' not in typed
+
+
+def test_a_question_typed_is_shown_back_only_to_its_family(app):
+    first, second = separated_parents(app)
+    asked = _post_errors(
+        app, app.test_client(), first, typed_name="", a1="question", q1="Is <b>this</b> ok?"
+    )
+    assert "Is &lt;b&gt;this&lt;/b&gt; ok?</textarea>" in asked
+    other = _post_errors(app, app.test_client(), second, typed_name="", a1="question", q1="")
+    assert "Please type your question" in other and "Is &lt;b&gt;" not in other
