@@ -158,7 +158,7 @@ def run_wrk(
         check=True,
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = re.search(r"99%\s+(\S+)", out).group(1)
+    p99 = re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1)  # the latency line, not a Stdev
     found = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     codes = {"non2xx": int(found.group(1))} if found else {}
     return rps, p99, codes

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from parentlink.agreements.models import AgreementVersion, Audience, VersionStatus
+from parentlink.db import db
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,14 @@ class ClauseView:
 
 
 _FROZEN: dict[tuple[int, str, str], tuple[ClauseView, ...]] = {}
+
+
+def frozen_clauses(version_id: int, sha256: str | None, audience: Audience):
+    """clauses_for by the version's id and hash, without loading the version when kept."""
+    cached = _FROZEN.get((version_id, sha256 or "", audience.value))
+    if cached is not None:
+        return cached
+    return clauses_for(db.session.get(AgreementVersion, version_id), audience)
 
 
 def clauses_for(version: AgreementVersion, audience: Audience) -> tuple[ClauseView, ...]:

@@ -116,6 +116,16 @@ def translations_for(version_id: int, language: str) -> dict[int, ClauseTranslat
     return {row.clause_id: row for row in rows}
 
 
-def translation_stamp(translations: dict[int, ClauseTranslation]) -> tuple[int, int]:
-    """Changes whenever translations are loaded again (ids only grow)."""
-    return len(translations), max((t.id for t in translations.values()), default=0)
+def translation_stamp(translations: dict[int, ClauseTranslation]) -> tuple:
+    """Changes whenever translations are loaded again. Ids alone are not enough: SQLite
+    reuses the highest ids after a delete; the time of loading and the text length are
+    also compared (the same as parentlink/parents/queries.py computes in SQL)."""
+    rows = translations.values()
+    if not rows:
+        return (0, None, None, None)
+    return (
+        len(rows),
+        max(t.id for t in rows),
+        max(t.created_at for t in rows),
+        sum(len(t.summary) + len(t.body) for t in rows),
+    )

@@ -8,6 +8,7 @@ translated here: the school's English wording of the agreement is the binding on
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from babel.lists import format_list
@@ -63,11 +64,16 @@ def current_language() -> Language:
 
 def names_list(names) -> str:
     """['Amelia', 'Oscar', 'Ruby'] -> 'Amelia, Oscar and Ruby' in the page's language."""
-    names = list(names)
+    names = tuple(names)
     if not names:
         return ""
-    code = str(get_locale())
-    return format_list(names, locale="en_GB" if code == "en" else code)  # no Oxford comma
+    return _format_list(names, str(get_locale()))
+
+
+@lru_cache(maxsize=2048)
+def _format_list(names: tuple[str, ...], code: str) -> str:
+    """Babel parses the locale and its list patterns on every call; families repeat."""
+    return format_list(list(names), locale="en_GB" if code == "en" else code)  # no Oxford comma
 
 
 def init_app(app: Flask) -> None:

@@ -3,19 +3,22 @@ made per version (one answer and one optional question per clause)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length
 
 from parentlink.campaigns.models import Answer
 
 QUESTION_MAX = 2000
 
 
-class ConfirmFormBase(FlaskForm):
+class ConfirmForm(FlaskForm):
+    """The typed name and the CSRF token are WTForms fields; the answer and question for each
+    point are checked in plain code against the number of points (36 WTForms fields cost
+    more than the rest of the request), with the same messages, each linked to its field."""
+
     typed_name = StringField(
         _l("Your full name"),
         validators=[
@@ -24,15 +27,65 @@ class ConfirmFormBase(FlaskForm):
         ],
     )
 
-    # Fields are named by the point's number on the page (a1/q1, a2/q2 …): short names keep
-    # the page light; `clause_keys[n - 1]` is the clause of point n.
-    clause_keys: list[str] = []
+    def __init__(self, *args, clause_keys=(), **kwargs) -> None:
+        # Fields are named by the point's number on the page (a1/q1, a2/q2 …): short names
+        # keep the page light; `clause_keys[n - 1]` is the clause of point n.
+        self.clause_keys = list(clause_keys)
+        self._posted: dict[str, Posted] = {}
+        super().__init__(*args, **kwargs)
 
-    def answer_field(self, number: int) -> StringField:
-        return self._fields.get(f"a{number}", _UNANSWERED)
+    def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs) -> None:
+        formdata = self.meta.wrap_formdata(self, formdata)
+        super().process(formdata, obj, data, extra_filters, **kwargs)
+        self._posted = {}
+        if formdata is not None:
+            for number in range(1, len(self.clause_keys) + 1):
+                for name in (f"a{number}", f"q{number}"):
+                    self._posted[name] = Posted(formdata.get(name))
 
-    def question_field(self, number: int) -> TextAreaField:
-        return self._fields.get(f"q{number}", _UNANSWERED)
+    def answer_field(self, number: int) -> Posted:
+        return self._posted.get(f"a{number}", _UNANSWERED)
+
+    def question_field(self, number: int) -> Posted:
+        return self._posted.get(f"q{number}", _UNANSWERED)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        return self._check_points() and valid
+
+    def _check_points(self) -> bool:
+        valid = True
+        for number in range(1, len(self.clause_keys) + 1):
+            answer, question = self.answer_field(number), self.question_field(number)
+            answer.errors, question.errors = [], []
+            if answer.data not in ANSWERS:
+                answer.errors.append(
+                    gettext(
+                        "Please choose “I agree” or “I have a question” for point %(n)s.",
+                        n=number,
+                    )
+                )
+            text = (question.data or "").strip()
+            if answer.data == Answer.QUESTION.value and not text:
+                question.errors.append(gettext("Please type your question, or choose “I agree”."))
+            if answer.data == Answer.AGREE.value and text:
+                question.errors.append(
+                    gettext(
+                        "You wrote a question for point %(n)s: choose “I have a question” to "
+                        "send it, or empty the box.",
+                        n=str(number),
+                    )
+                )
+            if len(question.data or "") > QUESTION_MAX:
+                question.errors.append(gettext("Please keep your question under 2,000 characters."))
+            valid = valid and not answer.errors and not question.errors
+        return valid
+
+    @property
+    def errors(self) -> dict:
+        errors = super().errors
+        errors.update({name: f.errors for name, f in self._posted.items() if f.errors})
+        return errors
 
     def answers(self) -> dict[str, tuple[Answer, str | None]]:
         """Clause key -> (answer, question text or None), after validation."""
@@ -66,6 +119,16 @@ class ConfirmFormBase(FlaskForm):
         return links
 
 
+class Posted:
+    """One posted answer or question box: its value and, after validation, its errors."""
+
+    __slots__ = ("data", "errors")
+
+    def __init__(self, data: str | None) -> None:
+        self.data = data
+        self.errors: list[str] = []
+
+
 class _Unanswered:
     """Stands for a clause's fields on a page shown before anything was posted."""
 
@@ -74,71 +137,16 @@ class _Unanswered:
 
 
 _UNANSWERED = _Unanswered()
+ANSWERS = frozenset(answer.value for answer in Answer)
 
 
-def _question_needed(form: FlaskForm, field: TextAreaField) -> None:
-    """A question needs its text; text typed beside "I agree" is never silently dropped."""
-    number = field.name.removeprefix("q")
-    answer, text = form[f"a{number}"].data, (field.data or "").strip()
-    if answer == Answer.QUESTION.value and not text:
-        raise ValidationError(_l("Please type your question, or choose “I agree”."))
-    if answer == Answer.AGREE.value and text:
-        raise ValidationError(
-            _l(
-                "You wrote a question for point %(n)s: choose “I have a question” to send it, "
-                "or empty the box.",
-                n=number,
-            )
-        )
-
-
-def confirm_form_for(clauses, *, posted: bool = True) -> ConfirmFormBase:
-    """A form with an answer and a question box for each clause, numbered as on the page.
-    Before anything is posted, only the name and CSRF fields are needed: the clause list
-    of a fresh page is rendered once and kept (parentlink/parents/pages.py)."""
-    form = _confirm_form_class(len(clauses) if posted else 0)()
-    form.clause_keys = [clause.key for clause in clauses]
+def confirm_form_for(clauses, *, posted: bool = True) -> ConfirmForm:
+    """The confirm form for these clauses, numbered as on the page; `posted` reads the
+    answers from the request (a fresh page has none)."""
+    form = ConfirmForm(clause_keys=[clause.key for clause in clauses])
+    if not posted:
+        form._posted = {}
     return form
-
-
-@lru_cache(maxsize=32)
-def _confirm_form_class(count: int) -> type[ConfirmFormBase]:
-    """The form class for `count` points, made once per process (fields depend on the count)."""
-
-    class ConfirmForm(ConfirmFormBase):
-        pass
-
-    for number in range(1, count + 1):
-        setattr(
-            ConfirmForm,
-            f"a{number}",
-            StringField(  # rendered as two radio buttons: "I agree", "I have a question"
-                validators=[
-                    AnyOf(
-                        [answer.value for answer in Answer],
-                        message=_l(
-                            "Please choose “I agree” or “I have a question” for point %(n)s.",
-                            n=number,
-                        ),
-                    )
-                ],
-            ),
-        )
-        setattr(
-            ConfirmForm,
-            f"q{number}",
-            TextAreaField(
-                _l("Your question"),
-                validators=[
-                    _question_needed,
-                    Length(
-                        max=QUESTION_MAX,
-                        message=_l("Please keep your question under 2,000 characters."),
-                    ),
-                ],
-            ),
-        )
-    return ConfirmForm
 
 
 class WithdrawForm(FlaskForm):

@@ -8,18 +8,20 @@ from flask_babel import get_locale
 from markupsafe import Markup
 
 from parentlink.agreements.diff import diff_versions
-from parentlink.agreements.models import Audience
+from parentlink.agreements.models import AgreementVersion, Audience
 from parentlink.agreements.queries import clauses_for
 from parentlink.agreements.translations import translation_stamp, translations_for
 from parentlink.campaigns.models import Confirmation, Invitation
-from parentlink.parents.forms import ConfirmFormBase, LanguageForm, confirm_form_for
+from parentlink.concerns.queries import concerns_of_contact
+from parentlink.core.i18n import names_list
+from parentlink.parents.forms import ConfirmForm, LanguageForm, confirm_form_for
 
 
 def _clauses(invitation: Invitation):
     return clauses_for(invitation.campaign.version, Audience.PARENTS_CARERS)
 
 
-def confirm_form(invitation: Invitation) -> ConfirmFormBase:
+def confirm_form(invitation: Invitation) -> ConfirmForm:
     return confirm_form_for(_clauses(invitation), posted=request.method == "POST")
 
 
@@ -35,10 +37,9 @@ def _common(invitation: Invitation) -> dict:
 _CLAUSES_HTML: dict[tuple, Markup] = {}
 
 
-def _clauses_html(invitation: Invitation, clauses, form: ConfirmFormBase, changed: dict) -> Markup:
+def clauses_html(version: AgreementVersion, clauses, form: ConfirmForm, changed: dict) -> Markup:
     """The clause list. A fresh form on a frozen version renders the same for everyone who
     reads it in the same language, so it is rendered once per process and kept."""
-    version = invitation.campaign.version
     language = str(get_locale())
     translated = translations_for(version.id, language)
     fresh = request.method == "GET" and not form.errors and version.sha256
@@ -70,7 +71,7 @@ def _clauses_html(invitation: Invitation, clauses, form: ConfirmFormBase, change
 
 def agreement(
     invitation: Invitation,
-    form: ConfirmFormBase,
+    form: ConfirmForm,
     *,
     withdrawn: Confirmation | None,
     earlier: Confirmation | None,
@@ -82,11 +83,14 @@ def agreement(
     changed = {change.key: change.kind.value for change in changes or []}
     return render_template(
         "parents/agreement.html",
-        clauses_html=_clauses_html(invitation, clauses, form, changed),
+        clauses_html=clauses_html(invitation.campaign.version, clauses, form, changed),
         form=form,
         withdrawn=withdrawn,
         earlier=earlier,
         changes=changes,
+        parent_name=invitation.contact.first_name,
+        children=names_list(pupil.first_name for pupil in invitation.pupils),
+        concerns=bool(concerns_of_contact(invitation.contact_id, limit=1)),
         **_common(invitation),
     ), (422 if form.errors else 200)
 

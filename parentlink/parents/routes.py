@@ -23,9 +23,10 @@ from parentlink.core.errors import LINK_LANGUAGE
 from parentlink.core.i18n import supported, use_language
 from parentlink.core.security import mark_token_page
 from parentlink.core.tokens import looks_like_token
-from parentlink.parents import pages
+from parentlink.parents import pages, plain_page
 from parentlink.parents.forms import LanguageForm, NewLinkForm, WithdrawForm
 from parentlink.parents.limits import NEW_LINK_PER_IP, limiter, too_many
+from parentlink.parents.queries import link_facts
 
 blueprint = Blueprint("parents", __name__)
 blueprint.register_error_handler(RateLimitExceeded, too_many)
@@ -56,9 +57,32 @@ def _link_not_working():
     return render_template("parents/link_not_working.html", form=NewLinkForm()), 404
 
 
+def _plain_page(token: str):
+    """The response from one Core read, or None when the page needs the full load: the first
+    open (which records it), a receipt, a withdrawn confirmation, changes, concerns, and a
+    post that validates (it writes, under the invitation's lock). Unknown, expired and
+    revoked links get the not-working page here too."""
+    facts = link_facts(token) if looks_like_token(token) else None
+    if facts is None or not facts.usable_at(now(), current_app.config["LINK_GRACE_DAYS"]):
+        return _link_not_working()
+    if not facts.plain:
+        return None
+    use_language(facts.language)
+    g.parent_token = token
+    form = None
+    if request.method == "POST":
+        form = plain_page.posted_form(facts)
+        if form.validate_on_submit():
+            return None
+    return plain_page.page(facts, token, form)
+
+
 @blueprint.route("/a/<token>", methods=["GET", "POST"])
 def agreement(token: str):
     mark_token_page()
+    response = _plain_page(token)
+    if response is not None:
+        return response
     invitation = _usable_invitation(token, for_update=request.method == "POST")
     if invitation is None:
         return _link_not_working()

@@ -1,0 +1,128 @@
+"""The agreement page for a link that needs no full load (LinkFacts.plain), from pages
+rendered once per process (core/page_cache.py).
+
+The page is the same for everyone reading the same version (id and hash) in the same
+language, with the same translations, at the same school, except the family's names, the
+link token, the CSRF token and the typed name: those are slots, filled in escaped. A form
+that came back with errors is kept too, by its answers and errors, unless a question was
+typed (then it is rendered for that request only)."""
+
+from __future__ import annotations
+
+from flask import current_app, g, render_template
+from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
+
+from parentlink.agreements.models import AgreementVersion, Audience
+from parentlink.agreements.queries import clauses_for, frozen_clauses
+from parentlink.core.i18n import names_list
+from parentlink.core.page_cache import FilledPage, PageCache, slot
+from parentlink.db import db
+from parentlink.parents.forms import ANSWERS, ConfirmForm, LanguageForm, confirm_form_for
+from parentlink.parents.pages import clauses_html
+from parentlink.parents.queries import LinkFacts
+from parentlink.schools.models import School
+
+_FRESH = PageCache(size=64)
+_POSTED = PageCache(size=256)
+_SLOTS = frozenset({"name", "children", "token", "csrf", "typed"})
+
+
+def posted_form(facts: LinkFacts) -> ConfirmForm:
+    """The confirm form as posted, for the points of the link's version."""
+    clauses = frozen_clauses(facts.version_id, facts.version_sha256, Audience.PARENTS_CARERS)
+    return confirm_form_for(clauses, posted=True)
+
+
+def page(facts: LinkFacts, token: str, form: ConfirmForm | None = None) -> tuple[str, int] | None:
+    """(html, status) of the agreement page: fresh (form None) or the posted form with its
+    errors (422). None if the version is not frozen: the caller renders the page in full."""
+    if not facts.version_sha256:
+        return None
+    key = (
+        facts.version_id,
+        facts.version_sha256,
+        facts.version_label,
+        str(get_locale()),
+        facts.translation_stamp,
+        facts.school_id,
+        facts.school_name,
+        facts.office_phone,
+    )
+    typed = ""
+    if form is None:
+        cache, state = _FRESH, ()
+    else:
+        cache, state = _POSTED, _state(form)
+        typed = form.typed_name.data or ""
+
+    def render() -> str:
+        return _render(facts, form)
+
+    if state is None:
+        filled = FilledPage(render())
+        filled = filled if filled.slots == _SLOTS else None
+    else:
+        filled = cache.get_or_render((*key, state), render, _SLOTS)
+    if filled is None:
+        return None
+    html = filled.fill(
+        {
+            "name": facts.first_name,
+            "children": names_list(facts.children),
+            "token": token,
+            "csrf": generate_csrf(),
+            "typed": typed,
+        }
+    )
+    return html, (422 if form is not None and form.errors else 200)
+
+
+def _state(form: ConfirmForm) -> tuple | None:
+    """What a posted page shows besides the slots: the answers chosen and every error.
+    None if a question was typed: that text is the family's own, never kept."""
+    points = range(1, len(form.clause_keys) + 1)
+    if any(form.question_field(n).data for n in points):
+        return None
+    answers = tuple(
+        data if data in ANSWERS else None for data in (form.answer_field(n).data for n in points)
+    )
+    errors = tuple(sorted((str(name), tuple(map(str, e))) for name, e in form.errors.items()))
+    return answers, errors
+
+
+def _render(facts: LinkFacts, form: ConfirmForm | None) -> str:
+    """The page with slot markers in place of the per-request values."""
+    version = db.session.get(AgreementVersion, facts.version_id)
+    school = db.session.get(School, facts.school_id)
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    token, csrf = g.get("parent_token"), g.pop(field, None)
+    g.parent_token = slot("token")
+    setattr(g, field, slot("csrf"))  # what Flask-WTF's forms put in their hidden field
+    clauses = clauses_for(version, Audience.PARENTS_CARERS)
+    if form is None:
+        form = confirm_form_for(clauses, posted=False)
+    current, typed = form.csrf_token.current_token, form.typed_name.data
+    form.csrf_token.current_token, form.typed_name.data = slot("csrf"), slot("typed")
+    try:
+        return render_template(
+            "parents/agreement.html",
+            clauses_html=clauses_html(version, clauses, form, {}),
+            form=form,
+            withdrawn=None,
+            earlier=None,
+            changes=None,
+            parent_name=slot("name"),
+            children=slot("children"),
+            concerns=False,
+            invitation=None,
+            school=school,
+            version=version,
+            language_form=LanguageForm(formdata=None),
+        )
+    finally:
+        form.csrf_token.current_token, form.typed_name.data = current, typed
+        g.parent_token = token
+        g.pop(field, None)
+        if csrf is not None:
+            setattr(g, field, csrf)

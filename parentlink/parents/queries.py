@@ -1,0 +1,168 @@
+"""Reads for the parent pages. `link_facts` is what a GET of /a/<token> needs, in one Core
+statement (no ORM objects): whether the link works, who it is for, and whether the page is
+the plain agreement anyone reading this version in this language sees (then it can come
+from the page cache) or needs the full load (first open, receipt, withdrawn, changes…)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+
+from sqlalchemy import and_, bindparam, exists, func, select
+
+from parentlink.agreements.models import AgreementVersion, Clause, ClauseTranslation
+from parentlink.campaigns.invitation_links import invitation_id_for
+from parentlink.campaigns.models import (
+    Campaign,
+    Confirmation,
+    Invitation,
+    InvitationStatus,
+    invitation_pupil,
+)
+from parentlink.concerns.models import Concern
+from parentlink.core.tokens import hash_token
+from parentlink.db import db
+from parentlink.directory.models import Contact, Pupil
+from parentlink.schools.models import School
+
+_inv = Invitation.__table__
+_camp = Campaign.__table__
+_ver = AgreementVersion.__table__
+_con = Contact.__table__
+_sch = School.__table__
+_conf = Confirmation.__table__
+_pupil = Pupil.__table__
+
+
+@dataclass(frozen=True)
+class LinkFacts:
+    invitation_id: int
+    status: InvitationStatus
+    opened: bool
+    closes_at: datetime
+    contact_id: int
+    first_name: str
+    language: str | None
+    version_id: int
+    version_label: str
+    version_sha256: str | None
+    school_id: int
+    school_name: str
+    office_phone: str | None
+    standing: bool  # a confirmation not withdrawn: the page is the receipt
+    earlier: bool  # confirmed another version before: the page shows what changed
+    concerns: bool  # reported a concern: the page lists them
+    translation_stamp: tuple  # changes when the translations are loaded again
+    children: tuple[str, ...]  # first names, in page order
+
+    def usable_at(self, at: datetime, grace_days: int) -> bool:
+        """As Invitation.usable_at."""
+        if self.status is InvitationStatus.REVOKED:
+            return False
+        return at <= self.closes_at + timedelta(days=grace_days)
+
+    @property
+    def plain(self) -> bool:
+        """The fresh agreement page, the same for everyone but the names, link and CSRF token:
+        opened before (so this visit writes nothing), nothing confirmed, withdrawn or reported."""
+        return (
+            self.status is InvitationStatus.OPENED
+            and self.opened
+            and not (self.standing or self.earlier or self.concerns)
+        )
+
+
+@cache
+def _statement(by: str):
+    """Built once per process (building it costs more than running it); `by` is the
+    invitation column the bound value is compared with."""
+    condition = _inv.c[by] == bindparam("value")
+    conf = _conf.alias("standing")
+    earlier_conf, earlier_inv, earlier_ver = (
+        _conf.alias("earlier"),
+        _inv.alias("earlier_invitation"),
+        _ver.alias("earlier_version"),
+    )
+    ct, cl = ClauseTranslation.__table__, Clause.__table__
+    in_language = and_(
+        cl.c.id == ct.c.clause_id, cl.c.version_id == _ver.c.id, ct.c.language == _con.c.language
+    )
+    return (
+        select(
+            _inv.c.id,
+            _inv.c.status,
+            _inv.c.opened_at.is_not(None),
+            _camp.c.closes_at,
+            _con.c.id,
+            _con.c.first_name,
+            _con.c.language,
+            _ver.c.id,
+            _ver.c.label,
+            _ver.c.sha256,
+            _sch.c.id,
+            _sch.c.name,
+            _sch.c.office_phone,
+            exists()
+            .where(conf.c.invitation_id == _inv.c.id, conf.c.withdrawn_at.is_(None))
+            .label("standing"),
+            exists()
+            .where(
+                earlier_conf.c.contact_id == _inv.c.contact_id,
+                earlier_conf.c.withdrawn_at.is_(None),
+                earlier_inv.c.id == earlier_conf.c.invitation_id,
+                earlier_inv.c.id != _inv.c.id,
+                earlier_ver.c.id == earlier_conf.c.version_id,
+                earlier_ver.c.agreement_id == _ver.c.agreement_id,
+                earlier_ver.c.id != _ver.c.id,
+            )
+            .label("earlier"),
+            exists().where(Concern.__table__.c.contact_id == _inv.c.contact_id).label("concerns"),
+            *(
+                select(aggregate).where(in_language).scalar_subquery()
+                for aggregate in (
+                    func.count(ct.c.id),
+                    func.max(ct.c.id),
+                    func.max(ct.c.created_at),
+                    func.sum(func.length(ct.c.summary) + func.length(ct.c.body)),
+                )
+            ),
+            _pupil.c.first_name,
+        )
+        .select_from(_inv)
+        .join(_camp, _camp.c.id == _inv.c.campaign_id)
+        .join(_ver, _ver.c.id == _camp.c.version_id)
+        .join(_sch, _sch.c.id == _camp.c.school_id)
+        .join(_con, _con.c.id == _inv.c.contact_id)
+        .outerjoin(invitation_pupil, invitation_pupil.c.invitation_id == _inv.c.id)
+        .outerjoin(_pupil, _pupil.c.id == invitation_pupil.c.pupil_id)
+        .where(condition)
+        .order_by(_pupil.c.first_name)
+    )
+
+
+def _facts(rows) -> LinkFacts | None:
+    if not rows:
+        return None
+    first = rows[0]
+    return LinkFacts(
+        *first[:13],
+        standing=bool(first[13]),
+        earlier=bool(first[14]),
+        concerns=bool(first[15]),
+        translation_stamp=tuple(first[16:20]),
+        children=tuple(row[20] for row in rows if row[20] is not None),
+    )
+
+
+def link_facts(token: str) -> LinkFacts | None:
+    """The facts of the invitation a link belongs to: its first link, or a later one
+    (reminders…), as campaigns.services.find_invitation. None if unknown or revoked."""
+    connection = db.session.connection()
+    rows = connection.execute(_statement("token_hash"), {"value": hash_token(token)}).all()
+    if not rows:
+        invitation_id = invitation_id_for(token)
+        if invitation_id is None:
+            return None
+        rows = connection.execute(_statement("id"), {"value": invitation_id}).all()
+    return _facts(rows)
