@@ -10,7 +10,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from werkzeug.serving import make_server
 
 from parentlink import create_app
@@ -21,6 +21,23 @@ from tests.fakes.twilio_api import TwilioCompatibleServer
 
 PG_URL = os.environ.get("PARENTLINK_TEST_DATABASE_URL")
 TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"  # noqa: S105
+
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets a database of its own beside the given one
+    (test -> test_gw0, test_gw1 …), created on first use."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        found = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if not found:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def _reset_postgres(url: str) -> None:
@@ -35,8 +52,8 @@ def _reset_postgres(url: str) -> None:
 def database_url(tmp_path_factory) -> str:
     """A migrated, empty database for the whole run."""
     if PG_URL:
-        _reset_postgres(PG_URL)
-        url = PG_URL
+        url = _worker_database(PG_URL)
+        _reset_postgres(url)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": url})
