@@ -3,10 +3,8 @@ made per version (one answer and one optional question per clause)."""
 
 from __future__ import annotations
 
-import weakref
-
 from flask import current_app, request
-from flask_babel import get_translations
+from flask_babel import get_babel, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
@@ -35,13 +33,14 @@ class ConfirmForm:
         # keep the page light; `clause_keys[n - 1]` is the clause of point n.
         self.clause_keys = list(clause_keys)
         self.csrf_token = CsrfToken()
-        self.typed_name = TypedName(None if formdata is None else formdata.get("typed_name"))
+        self.submitted = formdata is not None
+        values = dict(formdata.items()) if formdata is not None else {}  # first of each name
+        self.typed_name = TypedName(values.get("typed_name"))
         self._posted: dict[str, Posted] = {}
-        if formdata is not None:
+        if self.submitted:
             for number in range(1, len(self.clause_keys) + 1):
                 for name in (f"a{number}", f"q{number}"):
-                    self._posted[name] = Posted(formdata.get(name))
-        self.submitted = formdata is not None
+                    self._posted[name] = Posted(values.get(name))
 
     def answer_field(self, number: int) -> Posted:
         return self._posted.get(f"a{number}", _UNANSWERED)
@@ -135,15 +134,18 @@ _MESSAGE_IDS = {
         "%(count)s points are not answered yet."
     ),
 }
-_TRANSLATED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_TRANSLATED: dict[tuple, dict[str, str]] = {}
 
 
 def _messages() -> dict[str, str]:
-    translations = get_translations()
-    messages = _TRANSLATED.get(translations)
+    """The messages in the page's language, looked up in Babel's catalogs once per language
+    (and per set of catalog folders, which an app's configuration may change)."""
+    key = (str(get_locale()), tuple(get_babel().translation_directories))
+    messages = _TRANSLATED.get(key)
     if messages is None:
-        messages = {key: translations.ugettext(mid) for key, mid in _MESSAGE_IDS.items()}
-        _TRANSLATED[translations] = messages
+        translations = get_translations()
+        messages = {name: translations.ugettext(mid) for name, mid in _MESSAGE_IDS.items()}
+        _TRANSLATED[key] = messages
     return messages
 
 
