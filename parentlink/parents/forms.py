@@ -116,7 +116,7 @@ def N_(message: str) -> str:  # noqa: N802 — marks a message for pybabel extra
     return message
 
 
-# The form's words, translated once per language (Babel's translations object) rather than
+# The form's words, translated once per language (see _messages) rather than
 # looked up again on every post.
 _MESSAGE_IDS = {
     "label": N_("Your full name"),
