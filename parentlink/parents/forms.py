@@ -3,45 +3,44 @@ made per version (one answer and one optional question per clause)."""
 
 from __future__ import annotations
 
-from flask_babel import gettext
+from flask import current_app, request
+from flask_babel import get_babel, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from wtforms import StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
+from wtforms.widgets import html_params
 
 from parentlink.campaigns.models import Answer
 
 QUESTION_MAX = 2000
+NAME_MIN, NAME_MAX = 2, 200
 
 
-class ConfirmForm(FlaskForm):
-    """The typed name and the CSRF token are WTForms fields; the answer and question for each
-    point are checked in plain code against the number of points (36 WTForms fields cost
-    more than the rest of the request), with the same messages, each linked to its field."""
+class ConfirmForm:
+    """The confirm form, checked in plain code: the typed name, and the answer and question
+    for each point against the number of points (WTForms fields cost more than the rest of
+    the request). Each message is the same as before and linked to its field.
 
-    typed_name = StringField(
-        _l("Your full name"),
-        validators=[
-            DataRequired(message=_l("Please type your name to confirm.")),
-            Length(min=2, max=200, message=_l("Please type your full name (2 to 200 characters).")),
-        ],
-    )
+    Its CSRF token is checked once, by the app-wide CSRFProtect, before any view runs (a
+    post without a good token never gets here); the form only puts the token in the page.
+    """
 
-    def __init__(self, *args, clause_keys=(), **kwargs) -> None:
+    def __init__(self, clause_keys=(), formdata=None) -> None:
         # Fields are named by the point's number on the page (a1/q1, a2/q2 …): short names
         # keep the page light; `clause_keys[n - 1]` is the clause of point n.
         self.clause_keys = list(clause_keys)
+        self.csrf_token = CsrfToken()
+        self.submitted = formdata is not None
+        values = dict(formdata.items()) if formdata is not None else {}  # first of each name
+        self.typed_name = TypedName(values.get("typed_name"))
         self._posted: dict[str, Posted] = {}
-        super().__init__(*args, **kwargs)
-
-    def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs) -> None:
-        formdata = self.meta.wrap_formdata(self, formdata)
-        super().process(formdata, obj, data, extra_filters, **kwargs)
-        self._posted = {}
-        if formdata is not None:
+        if self.submitted:
             for number in range(1, len(self.clause_keys) + 1):
                 for name in (f"a{number}", f"q{number}"):
-                    self._posted[name] = Posted(formdata.get(name))
+                    self._posted[name] = Posted(values.get(name))
 
     def answer_field(self, number: int) -> Posted:
         return self._posted.get(f"a{number}", _UNANSWERED)
@@ -49,41 +48,39 @@ class ConfirmForm(FlaskForm):
     def question_field(self, number: int) -> Posted:
         return self._posted.get(f"q{number}", _UNANSWERED)
 
-    def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
-        return self._check_points() and valid
+    def validate_on_submit(self) -> bool:
+        return self.submitted and self.validate()
 
-    def _check_points(self) -> bool:
+    def validate(self) -> bool:
+        messages = _messages()
+        name = self.typed_name
+        name.errors = []
+        if not (name.data and name.data.strip()):
+            name.errors.append(messages["name_missing"])
+        elif not NAME_MIN <= len(name.data) <= NAME_MAX:
+            name.errors.append(messages["name_length"])
+        return self._check_points(messages) and not name.errors
+
+    def _check_points(self, messages: dict[str, str]) -> bool:
         valid = True
         for number in range(1, len(self.clause_keys) + 1):
             answer, question = self.answer_field(number), self.question_field(number)
             answer.errors, question.errors = [], []
             if answer.data not in ANSWERS:
-                answer.errors.append(
-                    gettext(
-                        "Please choose “I agree” or “I have a question” for point %(n)s.",
-                        n=number,
-                    )
-                )
+                answer.errors.append(messages["unanswered"] % {"n": number})
             text = (question.data or "").strip()
             if answer.data == Answer.QUESTION.value and not text:
-                question.errors.append(gettext("Please type your question, or choose “I agree”."))
+                question.errors.append(messages["question_missing"])
             if answer.data == Answer.AGREE.value and text:
-                question.errors.append(
-                    gettext(
-                        "You wrote a question for point %(n)s: choose “I have a question” to "
-                        "send it, or empty the box.",
-                        n=str(number),
-                    )
-                )
+                question.errors.append(messages["question_beside_agree"] % {"n": number})
             if len(question.data or "") > QUESTION_MAX:
-                question.errors.append(gettext("Please keep your question under 2,000 characters."))
+                question.errors.append(messages["question_long"])
             valid = valid and not answer.errors and not question.errors
         return valid
 
     @property
     def errors(self) -> dict:
-        errors = super().errors
+        errors = {"typed_name": self.typed_name.errors} if self.typed_name.errors else {}
         errors.update({name: f.errors for name, f in self._posted.items() if f.errors})
         return errors
 
@@ -102,12 +99,8 @@ class ConfirmForm(FlaskForm):
         points = range(1, len(self.clause_keys) + 1)
         unanswered = [n for n in points if self.answer_field(n).errors]
         if len(unanswered) > 3:  # one line, not a wall of the same message
-            message = _l(
-                "Please choose “I agree” or “I have a question” for each point: "
-                "%(count)s points are not answered yet.",
-                count=len(unanswered),
-            )
-            links.append((f"a{unanswered[0]}-agree", str(message)))
+            message = _messages()["many_unanswered"] % {"count": len(unanswered)}
+            links.append((f"a{unanswered[0]}-agree", message))
             unanswered = []
         for number in points:
             if number in unanswered:
@@ -117,6 +110,90 @@ class ConfirmForm(FlaskForm):
         for error in self.typed_name.errors:
             links.append(("typed_name", error))
         return links
+
+
+def N_(message: str) -> str:  # noqa: N802 — marks a message for pybabel extract
+    return message
+
+
+# The form's words, translated once per language (see _messages) rather than
+# looked up again on every post.
+_MESSAGE_IDS = {
+    "label": N_("Your full name"),
+    "name_missing": N_("Please type your name to confirm."),
+    "name_length": N_("Please type your full name (2 to 200 characters)."),
+    "unanswered": N_("Please choose “I agree” or “I have a question” for point %(n)s."),
+    "question_missing": N_("Please type your question, or choose “I agree”."),
+    "question_beside_agree": N_(
+        "You wrote a question for point %(n)s: choose “I have a question” to send it, "
+        "or empty the box."
+    ),
+    "question_long": N_("Please keep your question under 2,000 characters."),
+    "many_unanswered": N_(
+        "Please choose “I agree” or “I have a question” for each point: "
+        "%(count)s points are not answered yet."
+    ),
+}
+_TRANSLATED: dict[tuple, dict[str, str]] = {}
+
+
+def _messages() -> dict[str, str]:
+    """The messages in the page's language, looked up in Babel's catalogs once per language
+    (and per set of catalog folders, which an app's configuration may change)."""
+    key = (str(get_locale()), tuple(get_babel().translation_directories))
+    messages = _TRANSLATED.get(key)
+    if messages is None:
+        translations = get_translations()
+        messages = {name: translations.ugettext(mid) for name, mid in _MESSAGE_IDS.items()}
+        _TRANSLATED[key] = messages
+    return messages
+
+
+class CsrfToken:
+    """The hidden CSRF field: the session's token (flask_wtf.csrf.generate_csrf), or
+    `current_token` when the page is rendered with a slot in its place."""
+
+    current_token: str | None = None
+
+    def __html__(self) -> Markup:
+        name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+        value = self.current_token or generate_csrf()
+        attributes = html_params(id=name, name=name, type="hidden", value=value)  # escaped
+        return Markup(f"<input {attributes}>")  # noqa: S704
+
+    __str__ = __html__
+
+
+class Label:
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+class TypedName:
+    """The typed name box, rendered as WTForms rendered it (required, 2 to 200 characters)."""
+
+    def __init__(self, data: str | None) -> None:
+        self.data = data
+        self.errors: list[str] = []
+
+    @property
+    def label(self) -> Label:
+        return Label(_messages()["label"])
+
+    def __call__(self, **attributes) -> Markup:
+        attributes = {
+            "id": "typed_name",
+            "name": "typed_name",
+            "type": "text",
+            "value": "" if self.data is None else self.data,
+            "required": True,
+            "minlength": NAME_MIN,
+            "maxlength": NAME_MAX,
+            **attributes,
+        }
+        return Markup(f"<input {html_params(**attributes)}>")  # noqa: S704 (values escaped)
 
 
 class Posted:
@@ -143,10 +220,7 @@ ANSWERS = frozenset(answer.value for answer in Answer)
 def confirm_form_for(clauses, *, posted: bool = True) -> ConfirmForm:
     """The confirm form for these clauses, numbered as on the page; `posted` reads the
     answers from the request (a fresh page has none)."""
-    form = ConfirmForm(clause_keys=[clause.key for clause in clauses])
-    if not posted:
-        form._posted = {}
-    return form
+    return ConfirmForm([clause.key for clause in clauses], request.form if posted else None)
 
 
 class WithdrawForm(FlaskForm):

@@ -158,12 +158,17 @@ def test_a_double_submit_records_one_confirmation_and_one_receipt(app, client):
         assert db.session.scalar(receipts) == 1
 
 
-def test_a_post_without_csrf_token_is_refused(app, client):
+def test_a_post_without_or_with_a_wrong_csrf_token_is_refused(app, client):
     token, _ = separated_parents(app)
     page = client.get(f"/a/{token}").get_data(as_text=True)
     data = answers(app, page)
-    del data["csrf_token"]
+    incomplete = {**data, "typed_name": ""}  # the page sent back with errors, if it got in
+    for posted in (data, incomplete):
+        wrong = {**posted, "csrf_token": posted["csrf_token"][:-4] + "AAAA"}
+        assert client.post(f"/a/{token}", data=wrong).status_code == 400
+    del data["csrf_token"], incomplete["csrf_token"]
     assert client.post(f"/a/{token}", data=data).status_code == 400
+    assert client.post(f"/a/{token}", data=incomplete).status_code == 400
     assert client.post(f"/a/{token}/withdraw", data={"reason": "x"}).status_code == 400
     with app.app_context():
         assert db.session.scalar(select(func.count(Confirmation.id))) == 0
