@@ -55,6 +55,7 @@ def checker(browser):
 
 
 def axe_violations(page) -> list[dict]:
+    page.wait_for_load_state()  # the stylesheets too: sizes and contrast depend on them
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS

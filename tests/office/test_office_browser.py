@@ -26,6 +26,7 @@ MESSY_EXPORT = (
 
 
 def _axe(page) -> list:
+    page.wait_for_load_state()  # the stylesheets too: sizes and contrast depend on them
     page.evaluate(AXE)
     result = page.evaluate("async () => (await axe.run(document)).violations")
     return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result]

@@ -55,6 +55,7 @@ def assert_light_and_local(page, base: str) -> int:
 
 def assert_accessible(page, state: str) -> None:
     """axe-core with the WCAG 2.2 AA and best-practice rules: no violations."""
+    page.wait_for_load_state()  # the stylesheets too: sizes and contrast depend on them
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate(
         """async (tags) => {
