@@ -38,14 +38,9 @@ def _confirm_in_browser(page, link: str, name: str, shot: str) -> str:
 @pytest.fixture
 def app_config(twilio_server, smtp_server) -> dict:
     return {
-        "SMS_GATEWAY": "twilio",
-        "TWILIO_API_URL": twilio_server.base_url,
-        "TWILIO_ACCOUNT_SID": twilio_server.account_sid,
+        **twilio_server.app_config(),
+        **smtp_server.app_config(),
         "TWILIO_AUTH_TOKEN": twilio_server.auth_token,
-        "TWILIO_FROM": "CoatesLane",
-        "EMAIL_GATEWAY": "smtp",
-        "MAIL_SERVER": smtp_server.host,
-        "MAIL_PORT": smtp_server.port,
     }
 
 

@@ -151,6 +151,10 @@ class CapturingSMTPServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def app_config(self) -> dict:
+        """The app settings that send email through this server."""
+        return {"EMAIL_GATEWAY": "smtp", "MAIL_SERVER": self.host, "MAIL_PORT": self.port}
+
     # -- test hooks --------------------------------------------------------------------
 
     def refuse(self, address: str, code: int = 550, text: str = "5.1.1 No such user") -> None:

@@ -157,6 +157,15 @@ class TwilioCompatibleServer:
             raise RuntimeError("the server is not running: call start() first")
         return f"http://127.0.0.1:{self._server.server_port}"
 
+    def app_config(self, sender: str = "CoatesLane") -> dict:
+        """The app settings that send SMS through this server."""
+        return {
+            "SMS_GATEWAY": "twilio",
+            "TWILIO_API_URL": self.base_url,
+            "TWILIO_ACCOUNT_SID": self.account_sid,
+            "TWILIO_FROM": sender,
+        }
+
     # -- test hooks --------------------------------------------------------------------
 
     def fail_next(self, http_status: int, code: int, message: str) -> None:

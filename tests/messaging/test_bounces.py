@@ -37,13 +37,8 @@ def maildir(tmp_path) -> Path:
 @pytest.fixture
 def app_config(twilio_server, smtp_server, maildir) -> dict:
     return {
-        "SMS_GATEWAY": "twilio",
-        "TWILIO_API_URL": twilio_server.base_url,
-        "TWILIO_ACCOUNT_SID": twilio_server.account_sid,
-        "TWILIO_FROM": "CoatesLane",
-        "EMAIL_GATEWAY": "smtp",
-        "MAIL_SERVER": smtp_server.host,
-        "MAIL_PORT": smtp_server.port,
+        **twilio_server.app_config(),
+        **smtp_server.app_config(),
         "SMS_PER_SECOND": 0,
         "EMAIL_PER_SECOND": 0,
         "BOUNCE_ADDRESS": "bounces@parentlink.example.com",

@@ -19,12 +19,7 @@ STATUS_URL = "http://parentlink.test/webhooks/twilio/status"
 
 @pytest.fixture
 def app_config(twilio_server) -> dict:
-    return {
-        "SMS_GATEWAY": "twilio",
-        "TWILIO_API_URL": twilio_server.base_url,
-        "TWILIO_ACCOUNT_SID": twilio_server.account_sid,
-        "TWILIO_FROM": "CoatesLane",
-    }
+    return twilio_server.app_config()
 
 
 @pytest.fixture

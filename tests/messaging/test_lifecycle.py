@@ -32,13 +32,8 @@ from tests.conftest import TEST_AUTH_TOKEN
 @pytest.fixture
 def app_config(twilio_server, smtp_server) -> dict:
     return {
-        "SMS_GATEWAY": "twilio",
-        "TWILIO_API_URL": twilio_server.base_url,
-        "TWILIO_ACCOUNT_SID": twilio_server.account_sid,
-        "TWILIO_FROM": "CoatesLane",
-        "EMAIL_GATEWAY": "smtp",
-        "MAIL_SERVER": smtp_server.host,
-        "MAIL_PORT": smtp_server.port,
+        **twilio_server.app_config(),
+        **smtp_server.app_config(),
         "SMS_PER_SECOND": 0,
         "EMAIL_PER_SECOND": 0,
         "DISPATCH_MAX_ATTEMPTS": 3,

@@ -19,12 +19,7 @@ SHOTS = os.environ.get("PARENTLINK_SCREENSHOTS")  # a folder: save a PNG of each
 
 @pytest.fixture
 def app_config(twilio_server) -> dict:
-    return {
-        "SMS_GATEWAY": "twilio",
-        "TWILIO_API_URL": twilio_server.base_url,
-        "TWILIO_ACCOUNT_SID": twilio_server.account_sid,
-        "TWILIO_FROM": "CoatesLane",
-    }
+    return twilio_server.app_config()
 
 
 def _look(page, name: str, width: int) -> list:

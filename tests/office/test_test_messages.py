@@ -21,15 +21,7 @@ from tests.office.sign_in import sign_in, staff_with_two_factor
 
 @pytest.fixture
 def app_config(twilio_server, smtp_server) -> dict:
-    return {
-        "SMS_GATEWAY": "twilio",
-        "TWILIO_API_URL": twilio_server.base_url,
-        "TWILIO_ACCOUNT_SID": twilio_server.account_sid,
-        "TWILIO_FROM": "CoatesLane",
-        "EMAIL_GATEWAY": "smtp",
-        "MAIL_SERVER": smtp_server.host,
-        "MAIL_PORT": smtp_server.port,
-    }
+    return {**twilio_server.app_config(), **smtp_server.app_config()}
 
 
 @pytest.fixture

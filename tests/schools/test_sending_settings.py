@@ -20,10 +20,7 @@ from tests.builders import csv_bytes, family_row, launched, school
 @pytest.fixture
 def app_config(twilio_server) -> dict:
     return {
-        "SMS_GATEWAY": "twilio",
-        "TWILIO_API_URL": twilio_server.base_url,
-        "TWILIO_ACCOUNT_SID": twilio_server.account_sid,
-        "TWILIO_FROM": "CoatesLane",
+        **twilio_server.app_config(),
         "SMS_PRICE_PER_SEGMENT": 0.04,
         "SMS_PER_SECOND": 0,
     }
