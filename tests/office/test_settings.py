@@ -14,18 +14,7 @@ from sqlalchemy import func, select
 from parentlink.core.audit import AuditEvent
 from parentlink.db import db
 from parentlink.schools.models import Closure, School, Term
-from tests.builders import csrf_token, school
-from tests.office.sign_in import sign_in, staff_with_two_factor
-
-
-@pytest.fixture
-def admin_client(app, client):
-    with app.app_context():
-        the_school = school()
-        staff_with_two_factor(the_school.id, "admin@example.com", "admin")
-        db.session.commit()
-    sign_in(client, "admin@example.com", two_factor=True)
-    return client
+from tests.builders import csrf_token
 
 
 def post(client, section: str, fields: dict, files: dict | None = None):

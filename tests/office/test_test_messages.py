@@ -14,24 +14,13 @@ from parentlink.db import db
 from parentlink.messaging.models import Message, MessageKind, MessageStatus
 from parentlink.office.models import StaffUser
 from parentlink.schools.models import School
-from tests.builders import csrf_token, school
+from tests.builders import csrf_token
 from tests.conftest import TEST_AUTH_TOKEN  # noqa: F401 - the fake server checks it
-from tests.office.sign_in import sign_in, staff_with_two_factor
 
 
 @pytest.fixture
 def app_config(twilio_server, smtp_server) -> dict:
     return {**twilio_server.app_config(), **smtp_server.app_config()}
-
-
-@pytest.fixture
-def admin_client(app, client):
-    with app.app_context():
-        the_school = school()
-        staff_with_two_factor(the_school.id, "admin@example.com", "admin")
-        db.session.commit()
-    sign_in(client, "admin@example.com", two_factor=True)
-    return client
 
 
 def set_mobile(client, mobile: str):
