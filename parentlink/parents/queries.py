@@ -12,7 +12,7 @@ from functools import cache
 from sqlalchemy import and_, bindparam, exists, func, select
 
 from parentlink.agreements.models import AgreementVersion, Clause, ClauseTranslation
-from parentlink.campaigns.invitation_links import invitation_id_for
+from parentlink.campaigns.invitation_links import InvitationLink
 from parentlink.campaigns.models import (
     Campaign,
     Confirmation,
@@ -21,6 +21,7 @@ from parentlink.campaigns.models import (
     invitation_pupil,
 )
 from parentlink.concerns.models import Concern
+from parentlink.core.raw_query import RawQuery
 from parentlink.core.tokens import hash_token
 from parentlink.db import db
 from parentlink.directory.models import Contact, Pupil
@@ -74,7 +75,7 @@ class LinkFacts:
 
 
 @cache
-def _statement(by: str):
+def _statement(by: str) -> RawQuery:
     """Built once per process (building it costs more than running it); `by` is the
     invitation column the bound value is compared with."""
     condition = _inv.c[by] == bindparam("value")
@@ -88,7 +89,7 @@ def _statement(by: str):
     in_language = and_(
         cl.c.id == ct.c.clause_id, cl.c.version_id == _ver.c.id, ct.c.language == _con.c.language
     )
-    return (
+    return RawQuery(
         select(
             _inv.c.id,
             _inv.c.status,
@@ -141,6 +142,13 @@ def _statement(by: str):
     )
 
 
+_LINK = RawQuery(
+    select(InvitationLink.invitation_id).where(
+        InvitationLink.token_hash == bindparam("value"), InvitationLink.revoked_at.is_(None)
+    )
+)
+
+
 def _facts(rows) -> LinkFacts | None:
     if not rows:
         return None
@@ -158,11 +166,11 @@ def _facts(rows) -> LinkFacts | None:
 def link_facts(token: str) -> LinkFacts | None:
     """The facts of the invitation a link belongs to: its first link, or a later one
     (reminders…), as campaigns.services.find_invitation. None if unknown or revoked."""
-    connection = db.session.connection()
-    rows = connection.execute(_statement("token_hash"), {"value": hash_token(token)}).all()
+    engine, token_hash = db.engine, hash_token(token)
+    rows = _statement("token_hash").all(engine, value=token_hash)
     if not rows:
-        invitation_id = invitation_id_for(token)
-        if invitation_id is None:
+        links = _LINK.all(engine, value=token_hash)
+        if not links:
             return None
-        rows = connection.execute(_statement("id"), {"value": invitation_id}).all()
+        rows = _statement("id").all(engine, value=links[0][0])
     return _facts(rows)

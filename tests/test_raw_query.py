@@ -1,0 +1,42 @@
+"""parentlink/core/raw_query.py runs a Core SELECT on a bare pooled connection: its rows must
+be what SQLAlchemy itself returns (aware UTC datetimes, Enums, booleans, NULLs), on SQLite
+and on PostgreSQL alike."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from sqlalchemy import func, select
+
+from parentlink.campaigns.models import Invitation, InvitationStatus
+from parentlink.core.raw_query import RawQuery
+from parentlink.core.tokens import hash_token
+from parentlink.db import db
+from tests.parents.family import separated_parents
+
+
+def test_rows_are_the_ones_core_returns(app):
+    token, _ = separated_parents(app)
+    with app.app_context():
+        from parentlink.parents.queries import _statement
+
+        statement = _statement("token_hash").statement
+        core = db.session.execute(statement, {"value": hash_token(token)}).all()
+        raw = RawQuery(statement).all(db.engine, value=hash_token(token))
+    assert len(core) == 2  # two children
+    assert raw == [tuple(row) for row in core]
+    first = raw[0]
+    assert first[1] is InvitationStatus.CREATED
+    assert first[2] is False  # not opened yet: a boolean, not 0
+    assert first[3].tzinfo is UTC  # closes_at, aware
+    assert {row[-1] for row in raw} == {"Amelia", "Oscar"}
+
+
+def test_nothing_found_is_an_empty_list_and_the_pool_is_not_drained(app):
+    separated_parents(app)
+    query = RawQuery(select(func.count(Invitation.id)).where(Invitation.token_hash == "none"))
+    with app.app_context():
+        for _ in range(30):  # more than the pool holds: each read gives its connection back
+            assert query.all(db.engine) == [(0,)]
+        missing = RawQuery(select(Invitation.id).where(Invitation.token_hash == "none"))
+        assert missing.all(db.engine) == []
