@@ -9,7 +9,7 @@ typed (then it is rendered for that request only)."""
 
 from __future__ import annotations
 
-from flask import current_app, g, render_template
+from flask import current_app, g, render_template, request
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
@@ -71,11 +71,22 @@ def page(facts: LinkFacts, token: str, form: ConfirmForm | None = None) -> tuple
             "name": facts.first_name,
             "children": names_list(facts.children),
             "token": token,
-            "csrf": generate_csrf(),
+            "csrf": _csrf_token(),
             "typed": typed,
         }
     )
     return html, (422 if form is not None and form.errors else 200)
+
+
+def _csrf_token() -> str:
+    """The token for the page's forms: on a post CSRFProtect has just verified (it sets
+    g.csrf_valid), the one the browser sent, signed for this session like a new one and
+    valid as long when tokens have no time limit; otherwise a fresh one from Flask-WTF."""
+    if g.get("csrf_valid") and current_app.config.get("WTF_CSRF_TIME_LIMIT", 3600) is None:
+        posted = request.form.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+        if posted:
+            return posted
+    return generate_csrf()
 
 
 def _state(form: ConfirmForm) -> tuple | None:

@@ -5,12 +5,14 @@ and CSRF token, escaped, in its own language, with the current translation and v
 from __future__ import annotations
 
 import re
+import time
 
 from sqlalchemy import select, update
 
 from parentlink.campaigns.models import Confirmation
 from parentlink.db import db
 from parentlink.directory.models import Contact
+from parentlink.messaging.models import MessageKind
 from tests.agreements.test_translations import POLISH
 from tests.builders import csrf_token
 from tests.parents.family import (
@@ -146,3 +148,32 @@ def test_a_question_typed_is_shown_back_only_to_its_family(app):
     assert "Is &lt;b&gt;this&lt;/b&gt; ok?</textarea>" in asked
     other = _post_errors(app, app.test_client(), second, typed_name="", a1="question", q1="")
     assert "Please type your question" in other and "Is &lt;b&gt;" not in other
+
+
+def test_a_form_sent_back_keeps_the_token_the_browser_sent_and_then_confirms(app, client):
+    token, _ = separated_parents(app)
+    client.get(f"/a/{token}")
+    page = client.get(f"/a/{token}").get_data(as_text=True)
+    data = answers(app, page)
+    time.sleep(1.1)  # a token signed now would differ (it carries the second it was signed)
+    back = client.post(f"/a/{token}", data={**data, "typed_name": ""})
+    assert back.status_code == 422
+    again = back.get_data(as_text=True)
+    assert csrf_token(again) == data["csrf_token"]  # checked, then put back as it came
+    assert client.post(f"/a/{token}", data=answers(app, again)).status_code == 303
+    stranger = app.test_client()  # someone else's browser cannot use the page's token
+    assert stranger.post(f"/a/{token}", data=answers(app, again)).status_code == 400
+
+
+def test_a_later_link_reaches_the_kept_page_too(app, client):
+    old, _ = separated_parents(app)
+    page = client.get("/a/AAAAAAAAAAAAAAAAAAAAAA").get_data(as_text=True)
+    client.post("/link/new", data={"csrf_token": csrf_token(page), "address": "07700 900001"})
+    with app.app_context():
+        new = token_for("C1", MessageKind.NEW_LINK)
+    client.get(f"/a/{new}")  # the first open, recorded
+    again = client.get(f"/a/{new}")  # found through the invitation's later link
+    assert again.status_code == 200
+    html = again.get_data(as_text=True)
+    assert "Hello CarerC1." in html and f'action="/a/{new}"' in html and old not in html
+    assert client.get(f"/a/{old}").status_code == 404
