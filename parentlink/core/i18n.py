@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from babel import Locale
 from babel.lists import format_list
 from flask import Flask, g, has_request_context, request
 from flask_babel import Babel, get_locale
@@ -31,6 +32,9 @@ LANGUAGES = {
     "ur": Language("ur", "اردو", "rtl"),
 }
 DEFAULT_LANGUAGE = "en"
+# Parsed once: Flask-Babel keeps a Locale it is given as it is, instead of parsing the
+# code again on every request.
+_LOCALES = {code: Locale.parse(code) for code in LANGUAGES}
 
 babel = Babel()
 
@@ -46,7 +50,11 @@ def use_language(code: str | None) -> str:
     return g.page_lang
 
 
-def _select_locale() -> str:
+def _select_locale() -> Locale:
+    return _LOCALES[_language_code()]
+
+
+def _language_code() -> str:
     if not has_request_context():  # a job or the CLI: messages are written in English
         return DEFAULT_LANGUAGE
     chosen = g.get("page_lang")
