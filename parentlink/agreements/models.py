@@ -65,6 +65,9 @@ class AgreementVersion(db.Model):
     sha256: Mapped[str | None] = mapped_column(String(64))
     published_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=now)
+    # Goes up each time a translation of its clauses is loaded (not part of the hash: the
+    # English is binding); pages kept per process are keyed by it.
+    translations_revision: Mapped[int] = mapped_column(default=0, server_default="0")
 
     agreement: Mapped[Agreement] = relationship(back_populates="versions")
     clauses: Mapped[list[Clause]] = relationship(

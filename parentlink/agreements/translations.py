@@ -20,7 +20,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from parentlink.agreements.models import (
     Agreement,
@@ -92,7 +92,14 @@ def load_translation(school_id: int, path: Path, *, actor: str) -> tuple[Agreeme
         )
     )
     db.session.add_all(rows)
+    db.session.execute(  # in SQL: two loads at once both count
+        update(AgreementVersion)
+        .where(AgreementVersion.id == version.id)
+        .values(translations_revision=AgreementVersion.translations_revision + 1)
+        .execution_options(synchronize_session=False)
+    )
     db.session.flush()
+    db.session.expire(version, ["translations_revision"])
     record(
         "agreement.translate",
         actor=actor,
@@ -114,18 +121,3 @@ def translations_for(version_id: int, language: str) -> dict[int, ClauseTranslat
         .where(Clause.version_id == version_id, ClauseTranslation.language == language)
     )
     return {row.clause_id: row for row in rows}
-
-
-def translation_stamp(translations: dict[int, ClauseTranslation]) -> tuple:
-    """Changes whenever translations are loaded again. Ids alone are not enough: SQLite
-    reuses the highest ids after a delete; the time of loading and the text length are
-    also compared (the same as parentlink/parents/queries.py computes in SQL)."""
-    rows = translations.values()
-    if not rows:
-        return (0, None, None, None)
-    return (
-        len(rows),
-        max(t.id for t in rows),
-        max(t.created_at for t in rows),
-        sum(len(t.summary) + len(t.body) for t in rows),
-    )

@@ -10,7 +10,7 @@ from markupsafe import Markup
 from parentlink.agreements.diff import diff_versions
 from parentlink.agreements.models import AgreementVersion, Audience
 from parentlink.agreements.queries import clauses_for
-from parentlink.agreements.translations import translation_stamp, translations_for
+from parentlink.agreements.translations import translations_for
 from parentlink.campaigns.models import Confirmation, Invitation
 from parentlink.concerns.queries import concerns_of_contact
 from parentlink.core.i18n import names_list
@@ -47,7 +47,7 @@ def clauses_html(version: AgreementVersion, clauses, form: ConfirmForm, changed:
         version.id,
         version.sha256,
         language,
-        translation_stamp(translated),
+        version.translations_revision,
         tuple(sorted(changed.items())),
     )
     if fresh and key in _CLAUSES_HTML:

@@ -44,7 +44,7 @@ def page(facts: LinkFacts, token: str, form: ConfirmForm | None = None) -> tuple
         facts.version_sha256,
         facts.version_label,
         str(get_locale()),
-        facts.translation_stamp,
+        facts.translations_revision,
         facts.school_id,
         facts.school_name,
         facts.office_phone,

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import and_, bindparam, exists, func, select
+from sqlalchemy import bindparam, exists, select
 
-from parentlink.agreements.models import AgreementVersion, Clause, ClauseTranslation
+from parentlink.agreements.models import AgreementVersion
 from parentlink.campaigns.invitation_links import InvitationLink
 from parentlink.campaigns.models import (
     Campaign,
@@ -54,7 +54,7 @@ class LinkFacts:
     standing: bool  # a confirmation not withdrawn: the page is the receipt
     earlier: bool  # confirmed another version before: the page shows what changed
     concerns: bool  # reported a concern: the page lists them
-    translation_stamp: tuple  # changes when the translations are loaded again
+    translations_revision: int  # goes up when a translation is loaded
     children: tuple[str, ...]  # first names, in page order
 
     def usable_at(self, at: datetime, grace_days: int) -> bool:
@@ -84,10 +84,6 @@ def _statement(by: str) -> RawQuery:
         _conf.alias("earlier"),
         _inv.alias("earlier_invitation"),
         _ver.alias("earlier_version"),
-    )
-    ct, cl = ClauseTranslation.__table__, Clause.__table__
-    in_language = and_(
-        cl.c.id == ct.c.clause_id, cl.c.version_id == _ver.c.id, ct.c.language == _con.c.language
     )
     return RawQuery(
         select(
@@ -119,15 +115,7 @@ def _statement(by: str) -> RawQuery:
             )
             .label("earlier"),
             exists().where(Concern.__table__.c.contact_id == _inv.c.contact_id).label("concerns"),
-            *(
-                select(aggregate).where(in_language).scalar_subquery()
-                for aggregate in (
-                    func.count(ct.c.id),
-                    func.max(ct.c.id),
-                    func.max(ct.c.created_at),
-                    func.sum(func.length(ct.c.summary) + func.length(ct.c.body)),
-                )
-            ),
+            _ver.c.translations_revision,
             _pupil.c.first_name,
         )
         .select_from(_inv)
@@ -158,8 +146,8 @@ def _facts(rows) -> LinkFacts | None:
         standing=bool(first[13]),
         earlier=bool(first[14]),
         concerns=bool(first[15]),
-        translation_stamp=tuple(first[16:20]),
-        children=tuple(row[20] for row in rows if row[20] is not None),
+        translations_revision=first[16],
+        children=tuple(row[17] for row in rows if row[17] is not None),
     )
 
 
