@@ -14,7 +14,7 @@ from pathlib import Path
 from babel import Locale
 from babel.lists import format_list
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, refresh
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 
@@ -47,7 +47,15 @@ def supported(code: str | None) -> str | None:
 def use_language(code: str | None) -> str:
     """Show this request's page in `code` (a contact's stored choice), if we have it."""
     g.page_lang = supported(code) or DEFAULT_LANGUAGE
+    if "_flask_babel" in g:  # Flask-Babel chose a language earlier in this request
+        refresh()
     return g.page_lang
+
+
+def page_language() -> str:
+    """The code of this request's language, as get_locale() gives it; cheaper once
+    use_language() has chosen it (a parent page asks several times per request)."""
+    return g.get("page_lang") or str(get_locale())
 
 
 def _select_locale() -> Locale:
@@ -75,7 +83,7 @@ def names_list(names) -> str:
     names = tuple(names)
     if not names:
         return ""
-    return _format_list(names, str(get_locale()))
+    return _format_list(names, page_language())
 
 
 @lru_cache(maxsize=2048)

@@ -4,7 +4,7 @@ made per version (one answer and one optional question per clause)."""
 from __future__ import annotations
 
 from flask import current_app, request
-from flask_babel import get_babel, get_locale, get_translations
+from flask_babel import get_babel, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length
 from wtforms.widgets import html_params
 
 from parentlink.campaigns.models import Answer
+from parentlink.core.i18n import page_language
 
 QUESTION_MAX = 2000
 NAME_MIN, NAME_MAX = 2, 200
@@ -140,7 +141,7 @@ _TRANSLATED: dict[tuple, dict[str, str]] = {}
 def _messages() -> dict[str, str]:
     """The messages in the page's language, looked up in Babel's catalogs once per language
     (and per set of catalog folders, which an app's configuration may change)."""
-    key = (str(get_locale()), tuple(get_babel().translation_directories))
+    key = (page_language(), tuple(get_babel().translation_directories))
     messages = _TRANSLATED.get(key)
     if messages is None:
         translations = get_translations()

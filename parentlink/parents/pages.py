@@ -4,7 +4,6 @@ confirmation) and the read-only receipt. Routes decide which; these build the co
 from __future__ import annotations
 
 from flask import render_template, request
-from flask_babel import get_locale
 from markupsafe import Markup
 
 from parentlink.agreements.diff import diff_versions
@@ -13,7 +12,7 @@ from parentlink.agreements.queries import clauses_for
 from parentlink.agreements.translations import translations_for
 from parentlink.campaigns.models import Confirmation, Invitation
 from parentlink.concerns.queries import concerns_of_contact
-from parentlink.core.i18n import names_list
+from parentlink.core.i18n import names_list, page_language
 from parentlink.parents.forms import ConfirmForm, LanguageForm, confirm_form_for
 
 
@@ -40,7 +39,7 @@ _CLAUSES_HTML: dict[tuple, Markup] = {}
 def clauses_html(version: AgreementVersion, clauses, form: ConfirmForm, changed: dict) -> Markup:
     """The clause list. A fresh form on a frozen version renders the same for everyone who
     reads it in the same language, so it is rendered once per process and kept."""
-    language = str(get_locale())
+    language = page_language()
     translated = translations_for(version.id, language)
     fresh = request.method == "GET" and not form.errors and version.sha256
     key = (

@@ -10,12 +10,11 @@ typed (then it is rendered for that request only)."""
 from __future__ import annotations
 
 from flask import current_app, g, render_template, request
-from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
 from parentlink.agreements.models import AgreementVersion, Audience
 from parentlink.agreements.queries import clauses_for, frozen_clauses
-from parentlink.core.i18n import names_list
+from parentlink.core.i18n import names_list, page_language
 from parentlink.core.page_cache import FilledPage, PageCache, slot
 from parentlink.db import db
 from parentlink.parents.forms import ANSWERS, ConfirmForm, LanguageForm, confirm_form_for
@@ -43,7 +42,7 @@ def page(facts: LinkFacts, token: str, form: ConfirmForm | None = None) -> tuple
         facts.version_id,
         facts.version_sha256,
         facts.version_label,
-        str(get_locale()),
+        page_language(),
         facts.translations_revision,
         facts.school_id,
         facts.school_name,
