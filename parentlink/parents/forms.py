@@ -3,6 +3,8 @@ made per version (one answer and one optional question per clause)."""
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask import current_app, request
 from flask_babel import get_babel, get_translations
 from flask_babel import lazy_gettext as _l
@@ -37,17 +39,18 @@ class ConfirmForm:
         self.submitted = formdata is not None
         values = dict(formdata.items()) if formdata is not None else {}  # first of each name
         self.typed_name = TypedName(values.get("typed_name"))
-        self._posted: dict[str, Posted] = {}
         if self.submitted:
-            for number in range(1, len(self.clause_keys) + 1):
-                for name in (f"a{number}", f"q{number}"):
-                    self._posted[name] = Posted(values.get(name))
+            names = _field_names(len(self.clause_keys))
+            self._answers = [Posted(values.get(a)) for a, _ in names]
+            self._questions = [Posted(values.get(q)) for _, q in names]
+        else:
+            self._answers = self._questions = []
 
     def answer_field(self, number: int) -> Posted:
-        return self._posted.get(f"a{number}", _UNANSWERED)
+        return self._answers[number - 1] if 0 < number <= len(self._answers) else _UNANSWERED
 
     def question_field(self, number: int) -> Posted:
-        return self._posted.get(f"q{number}", _UNANSWERED)
+        return self._questions[number - 1] if 0 < number <= len(self._questions) else _UNANSWERED
 
     def validate_on_submit(self) -> bool:
         return self.submitted and self.validate()
@@ -64,17 +67,18 @@ class ConfirmForm:
 
     def _check_points(self, messages: dict[str, str]) -> bool:
         valid = True
-        for number in range(1, len(self.clause_keys) + 1):
-            answer, question = self.answer_field(number), self.question_field(number)
+        points = zip(self._answers, self._questions, strict=True)
+        for number, (answer, question) in enumerate(points, start=1):
             answer.errors, question.errors = [], []
             if answer.data not in ANSWERS:
                 answer.errors.append(messages["unanswered"] % {"n": number})
-            text = (question.data or "").strip()
-            if answer.data == Answer.QUESTION.value and not text:
+            typed = question.data or ""
+            text = typed.strip()
+            if answer.data == _QUESTION and not text:
                 question.errors.append(messages["question_missing"])
-            if answer.data == Answer.AGREE.value and text:
+            if answer.data == _AGREE and text:
                 question.errors.append(messages["question_beside_agree"] % {"n": number})
-            if len(question.data or "") > QUESTION_MAX:
+            if len(typed) > QUESTION_MAX:
                 question.errors.append(messages["question_long"])
             valid = valid and not answer.errors and not question.errors
         return valid
@@ -82,8 +86,21 @@ class ConfirmForm:
     @property
     def errors(self) -> dict:
         errors = {"typed_name": self.typed_name.errors} if self.typed_name.errors else {}
-        errors.update({name: f.errors for name, f in self._posted.items() if f.errors})
+        for (a, q), answer, question in zip(
+            _field_names(len(self._answers)), self._answers, self._questions, strict=True
+        ):
+            if answer.errors:
+                errors[a] = answer.errors
+            if question.errors:
+                errors[q] = question.errors
         return errors
+
+    def answers_given(self) -> tuple[str | None, ...]:
+        """Each point's posted answer if it is one of the answers, else None."""
+        return tuple(a.data if a.data in ANSWERS else None for a in self._answers)
+
+    def question_typed(self) -> bool:
+        return any(q.data for q in self._questions)
 
     def answers(self) -> dict[str, tuple[Answer, str | None]]:
         """Clause key -> (answer, question text or None), after validation."""
@@ -216,6 +233,13 @@ class _Unanswered:
 
 _UNANSWERED = _Unanswered()
 ANSWERS = frozenset(answer.value for answer in Answer)
+_AGREE, _QUESTION = Answer.AGREE.value, Answer.QUESTION.value
+
+
+@cache
+def _field_names(count: int) -> tuple[tuple[str, str], ...]:
+    """(answer, question) field names of points 1 … count."""
+    return tuple((f"a{n}", f"q{n}") for n in range(1, count + 1))
 
 
 def confirm_form_for(clauses, *, posted: bool = True) -> ConfirmForm:

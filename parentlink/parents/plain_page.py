@@ -17,7 +17,7 @@ from parentlink.agreements.queries import clauses_for, frozen_clauses
 from parentlink.core.i18n import names_list, page_language
 from parentlink.core.page_cache import FilledPage, PageCache, slot
 from parentlink.db import db
-from parentlink.parents.forms import ANSWERS, ConfirmForm, LanguageForm, confirm_form_for
+from parentlink.parents.forms import ConfirmForm, LanguageForm, confirm_form_for
 from parentlink.parents.pages import clauses_html
 from parentlink.parents.queries import LinkFacts
 from parentlink.schools.models import School
@@ -91,14 +91,10 @@ def _csrf_token() -> str:
 def _state(form: ConfirmForm) -> tuple | None:
     """What a posted page shows besides the slots: the answers chosen and every error.
     None if a question was typed: that text is the family's own, never kept."""
-    points = range(1, len(form.clause_keys) + 1)
-    if any(form.question_field(n).data for n in points):
+    if form.question_typed():
         return None
-    answers = tuple(
-        data if data in ANSWERS else None for data in (form.answer_field(n).data for n in points)
-    )
     errors = tuple(sorted((str(name), tuple(map(str, e))) for name, e in form.errors.items()))
-    return answers, errors
+    return form.answers_given(), errors
 
 
 def _render(facts: LinkFacts, form: ConfirmForm | None) -> str:
