@@ -146,6 +146,23 @@ def test_a_question_typed_beside_i_agree_is_never_dropped(app, client):
         assert db.session.scalar(select(func.count(Confirmation.id))) == 0
 
 
+def test_a_question_too_long_or_a_name_too_short_is_explained(app, client):
+    token, _ = separated_parents(app)
+    client.get(f"/a/{token}")
+    page = client.get(f"/a/{token}").get_data(as_text=True)
+    data = answers(app, page, name="S")
+    data["a3"], data["q3"] = "question", "Why? " * 401  # 2,005 characters
+    response = client.post(f"/a/{token}", data=data)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert 'href="#q3"' in body and "Please keep your question under 2,000 characters." in body
+    assert 'href="#typed_name"' in body and "(2 to 200 characters)" in body
+    data["q3"], data["typed_name"] = "Why? " * 399, "Sarah Example"  # 1,995: fits
+    assert client.post(f"/a/{token}", data=data).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Confirmation.id))) == 1
+
+
 def test_a_double_submit_records_one_confirmation_and_one_receipt(app, client):
     token, _ = separated_parents(app)
     page = client.get(f"/a/{token}").get_data(as_text=True)
