@@ -5,11 +5,13 @@ counting the new-link messages in the outbox, so that limit holds across every w
 host). The per-IP counters live in PARENTLINK_RATELIMIT_STORAGE: `memory://` (the default)
 counts per process, which suits one gunicorn worker; give several workers or hosts a shared
 store such as `redis://host:6379` (see Flask-Limiter's storage documentation).
+
+The pages of a personal link are never limited (see PERSONAL_LINK_PAGES).
 """
 
 from __future__ import annotations
 
-from flask import Response, make_response, render_template
+from flask import Response, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
@@ -17,6 +19,25 @@ from flask_limiter.util import get_remote_address
 NEW_LINK_PER_IP = "5 per 15 minutes;20 per day"
 
 limiter = Limiter(key_func=get_remote_address)
+
+# Pages reached by a personal link are never limited per IP address, whatever default
+# limits a deployment sets: a school's families share a few addresses (the school's Wi-Fi,
+# a mobile network's NAT), and a link's 128-bit token cannot be guessed. The limiter then
+# skips them without resolving any limits (the agreement page is the busiest page).
+PERSONAL_LINK_PAGES = frozenset(
+    {
+        "parents.agreement",
+        "parents.withdraw_confirmation",
+        "parents.choose_language",
+        "concerns.report",
+        "concerns.sent",
+    }
+)
+
+
+@limiter.request_filter
+def _personal_link_page() -> bool:
+    return request.endpoint in PERSONAL_LINK_PAGES
 
 
 def too_many(error: RateLimitExceeded) -> Response:
