@@ -54,7 +54,10 @@ class RawQuery:
                 rows = cursor.fetchall()
             finally:
                 cursor.close()
-            connection.commit()  # ends the read; cheaper than the pool's rollback on psycopg
+            # End the read here: the pool's rollback would make psycopg prepare the statement
+            # again on the next read. SQLite (pysqlite) opens no transaction for a SELECT.
+            if getattr(connection.dbapi_connection, "in_transaction", True):
+                connection.commit()
         finally:
             connection.close()  # back to the pool
         if not processors:
