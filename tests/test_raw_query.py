@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from parentlink.campaigns.models import Invitation, InvitationStatus
 from parentlink.core.raw_query import RawQuery
 from parentlink.core.tokens import hash_token
 from parentlink.db import db
+from parentlink.directory.models import Contact
 from tests.parents.family import separated_parents
 
 
@@ -40,3 +41,18 @@ def test_nothing_found_is_an_empty_list_and_the_pool_is_not_drained(app):
             assert query.all(db.engine) == [(0,)]
         missing = RawQuery(select(Invitation.id).where(Invitation.token_hash == "none"))
         assert missing.all(db.engine) == []
+
+
+def test_connections_go_back_to_the_pool_as_they_came(app):
+    """A read switches PostgreSQL's autocommit on for itself only: the ORM's next
+    transaction on the same pooled connection still rolls back."""
+    separated_parents(app)
+    query = RawQuery(select(func.count(Invitation.id)))
+    with app.app_context():
+        for _ in range(10):
+            assert query.all(db.engine) == [(2,)]
+        db.session.execute(update(Contact).values(first_name="Changed"))
+        changed = select(func.count(Contact.id)).where(Contact.first_name == "Changed")
+        assert db.session.scalar(changed) == 3
+        db.session.rollback()
+        assert RawQuery(changed).all(db.engine) == [(0,)]

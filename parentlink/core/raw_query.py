@@ -42,23 +42,27 @@ class RawQuery:
         return found
 
     def all(self, engine: Engine, **params: str | int) -> list[tuple[Any, ...]]:
-        """Every row, in one short read-only transaction of its own."""
+        """Every row, read in a transaction of its own (not the ORM session's)."""
         sql, positions, defaults, processors = self._for(engine.dialect)
         values = {**defaults, **params} if defaults else params
         bound: Sequence | dict = values if positions is None else [values[k] for k in positions]
         connection = engine.raw_connection()
+        driver = connection.dbapi_connection
+        # One statement is its own transaction: on PostgreSQL, autocommit spares the BEGIN
+        # and COMMIT round trips (3 -> 1). SQLite (pysqlite) opens none for a SELECT.
+        autocommit = engine.dialect.name == "postgresql"
         try:
+            if autocommit:
+                driver.autocommit = True
             cursor = connection.cursor()
             try:
                 cursor.execute(sql, bound)
                 rows = cursor.fetchall()
             finally:
                 cursor.close()
-            # End the read here: the pool's rollback would make psycopg prepare the statement
-            # again on the next read. SQLite (pysqlite) opens no transaction for a SELECT.
-            if getattr(connection.dbapi_connection, "in_transaction", True):
-                connection.commit()
         finally:
+            if autocommit:
+                driver.autocommit = False
             connection.close()  # back to the pool
         if not processors:
             return rows
