@@ -56,3 +56,27 @@ def test_connections_go_back_to_the_pool_as_they_came(app):
         assert db.session.scalar(changed) == 3
         db.session.rollback()
         assert RawQuery(changed).all(db.engine) == [(0,)]
+
+
+def test_a_connection_the_database_dropped_is_replaced(app):
+    """A pooled connection that dies while idle in the pool (a database restart, an idle
+    timeout) fails one read, which throws it away and gives nothing back half-done; the next
+    read opens a new one."""
+    separated_parents(app)
+    query = RawQuery(select(func.count(Invitation.id)))
+    with app.app_context():
+        pool = db.engine.pool
+        assert query.all(db.engine) == [(2,)]
+        pooled = db.engine.raw_connection()
+        driver = pooled.dbapi_connection
+        pooled.close()  # back to the pool, open
+        driver.close()  # then gone while it waits there
+        failed = 0
+        for _ in range(pool.size() + 2):
+            try:
+                assert query.all(db.engine) == [(2,)]
+            except db.engine.dialect.loaded_dbapi.Error:
+                failed += 1
+        assert failed == 1
+        assert query.all(db.engine) == [(2,)]
+        assert pool.checkedout() == 0  # none kept out by the failure

@@ -61,9 +61,12 @@ class RawQuery:
             finally:
                 cursor.close()
         finally:
-            if autocommit:
-                driver.autocommit = False
-            connection.close()  # back to the pool
+            try:
+                if autocommit:
+                    driver.autocommit = False
+            finally:
+                # back to the pool, whose reset throws away a connection that died
+                connection.close()
         if not processors:
             return rows
         converted = []
