@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, select, update
+from sqlalchemy import ForeignKey, Select, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from parentlink.core.clock import now
@@ -42,13 +42,17 @@ def issue_link(invitation, purpose: str) -> str:
     return token
 
 
+def live_link_invitation(token_hash) -> Select:
+    """The invitation id of the link with this hash (a value or a bound parameter), if
+    that link has not been revoked."""
+    return select(InvitationLink.invitation_id).where(
+        InvitationLink.token_hash == token_hash, InvitationLink.revoked_at.is_(None)
+    )
+
+
 def invitation_id_for(token: str) -> int | None:
     """The invitation an additional link belongs to (None if unknown or revoked)."""
-    return db.session.scalar(
-        select(InvitationLink.invitation_id).where(
-            InvitationLink.token_hash == hash_token(token), InvitationLink.revoked_at.is_(None)
-        )
-    )
+    return db.session.scalar(live_link_invitation(hash_token(token)))
 
 
 def revoke_extra_links(invitation_id: int) -> None:

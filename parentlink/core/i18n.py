@@ -47,8 +47,7 @@ def supported(code: str | None) -> str | None:
 def use_language(code: str | None) -> str:
     """Show this request's page in `code` (a contact's stored choice), if we have it."""
     g.page_lang = supported(code) or DEFAULT_LANGUAGE
-    if "_flask_babel" in g:  # Flask-Babel chose a language earlier in this request
-        refresh()
+    refresh()  # in case Flask-Babel chose a language earlier in this request
     return g.page_lang
 
 

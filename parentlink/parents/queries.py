@@ -12,7 +12,7 @@ from functools import cache
 from sqlalchemy import bindparam, exists, select
 
 from parentlink.agreements.models import AgreementVersion
-from parentlink.campaigns.invitation_links import InvitationLink
+from parentlink.campaigns.invitation_links import live_link_invitation
 from parentlink.campaigns.models import (
     Campaign,
     Confirmation,
@@ -130,11 +130,7 @@ def _statement(by: str) -> RawQuery:
     )
 
 
-_LINK = RawQuery(
-    select(InvitationLink.invitation_id).where(
-        InvitationLink.token_hash == bindparam("value"), InvitationLink.revoked_at.is_(None)
-    )
-)
+_LINK = RawQuery(live_link_invitation(bindparam("value")))
 
 
 def _facts(rows) -> LinkFacts | None:
