@@ -1,4 +1,12 @@
-"""Security headers on every response; stricter ones on pages reached by a personal link."""
+"""Security headers on every response; stricter ones on pages reached by a personal link.
+
+Pages reached by a personal link (a parent's /a/<token>, a colleague's set-up link) send
+`Referrer-Policy: same-origin`, not `no-referrer`: the token in their address still never
+leaves our origin (a link to another site gets no Referer at all), but the browser's own
+form posts carry a same-origin Referer and Origin. Over HTTPS Flask-WTF refuses a form post
+without a Referer from our own host (WTF_CSRF_SSL_STRICT), on top of the CSRF token; with
+`no-referrer` Chromium sends neither a Referer nor a real Origin, so every form would fail.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +19,7 @@ CSP = (
 
 
 def mark_token_page() -> None:
-    """Call from a view whose URL holds a token: no caching, no referrer."""
+    """Call from a view whose URL holds a token: never cached, never referred elsewhere."""
     g.token_page = True
 
 
@@ -21,8 +29,7 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers["Referrer-Policy"] = "same-origin"
         if g.get("token_page"):
-            response.headers["Referrer-Policy"] = "no-referrer"
             response.headers["Cache-Control"] = "no-store"
         return response

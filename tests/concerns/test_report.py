@@ -83,7 +83,7 @@ def test_the_form_shows_the_safety_banner_the_family_children_and_no_other(app, 
     assert "Amelia" in page and "Oscar" in page
     assert "Ruby" not in page  # another family's child
     assert 'enctype="multipart/form-data"' in page
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["Cache-Control"] == "no-store"
 
 

@@ -86,7 +86,7 @@ def test_an_invited_colleague_chooses_a_password_with_a_one_time_link(app, admin
     assert short.status_code == 422 and "at least 12 characters" in short.get_data(as_text=True)
     done = choose(colleague, path, NEW_PASSWORD)
     assert done.status_code == 303 and done.headers["Location"].endswith("/office/login")
-    assert done.headers["Referrer-Policy"] == "no-referrer"
+    assert done.headers["Referrer-Policy"] == "same-origin"
     assert colleague.get(path).status_code == 404  # once only
     signed_in = post_login(colleague, "dee@example.com", NEW_PASSWORD)
     assert signed_in.status_code == 303  # on to set up two-factor, which a DSL needs

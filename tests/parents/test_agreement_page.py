@@ -35,7 +35,7 @@ def test_page_shows_school_children_and_each_parent_clause_with_a_choice(app, cl
         assert f'name="q{n}"' in page
     assert "voluntary" in page and "nothing at school depends on your answer" in page
     assert f'href="/a/{token}/concern"' in page and "Report a concern" in page
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["Cache-Control"] == "no-store"
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert "<script" not in page

@@ -47,7 +47,7 @@ def test_unknown_expired_and_revoked_links_get_the_same_page(app, client, clock)
     polish = client.get(f"/a/{token}?lang=pl")
     assert polish.status_code == 404 and "Ten link nie działa" in polish.get_data(as_text=True)
     assert expired.headers["Cache-Control"] == "no-store"
-    assert expired.headers["Referrer-Policy"] == "no-referrer"
+    assert expired.headers["Referrer-Policy"] == "same-origin"
 
 
 def test_a_new_link_goes_to_the_details_on_file_and_the_old_one_stops(app, client):

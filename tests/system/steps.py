@@ -1,0 +1,99 @@
+"""What a parent and a member of staff do in Chromium, as steps shared by the HTTPS test
+and the production rehearsal. Every selector of those journeys lives here, so a redesign of
+the pages changes this one file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyotp
+
+AGREEMENT_HEADING = "Our social media agreement"
+RECEIPT = "text=Thank you, your answers are recorded"
+
+
+def confirm(page, link: str, name: str) -> str:
+    """Open a personal link, agree to every point, sign; the receipt's reference."""
+    page.goto(link)
+    assert page.get_by_role("heading", level=1).inner_text() == AGREEMENT_HEADING
+    for agree in page.get_by_role("radio", name="I agree").all():
+        agree.check()
+    page.get_by_label("Your full name").fill(name)
+    page.get_by_role("button", name="Send my answers").click()
+    page.wait_for_selector(RECEIPT)
+    return page.locator(".reference").inner_text()
+
+
+def withdraw(page, reason: str) -> None:
+    page.locator("summary", has_text="Withdraw my confirmation").click()
+    page.get_by_label("Why are you withdrawing?").fill(reason)
+    page.get_by_role("button", name="Withdraw my confirmation").click()
+    page.wait_for_selector("text=Send my answers")  # the form is back, to answer again
+
+
+def switch_language(page, button: str, lang: str) -> None:
+    """Choose a language with the page's own buttons (a form post); it sticks to the link."""
+    page.get_by_role("button", name=button).click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == lang
+
+
+def report_concern(page, link: str, child: str, what: str, screenshot: Path) -> None:
+    page.goto(f"{link}/concern")
+    page.get_by_label("Cyberbullying").check()
+    page.get_by_label("What happened?").fill(what)
+    page.get_by_label(child).check()
+    page.get_by_label("Screenshots (optional)").set_input_files(str(screenshot))
+    page.get_by_role("button", name="Send to the school").click()
+    assert page.locator(".concern-state").first.inner_text() == "Received"
+
+
+def ask_for_a_new_link(page, base: str, address: str) -> None:
+    page.goto(f"{base}/link/new")
+    page.get_by_label("Your mobile number or email address").fill(address)
+    page.get_by_role("button", name="Send me a new link").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).is_visible()
+    assert "expired" not in page.content()
+
+
+def sign_in(page, base: str, email: str, password: str, totp_secret: str | None = None) -> None:
+    page.goto(f"{base}/office/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    if totp_secret:
+        page.get_by_label("Code from your authenticator app, or a recovery code").fill(
+            pyotp.TOTP(totp_secret).now()
+        )
+        page.get_by_role("button", name="Continue").click()
+    page.wait_for_load_state()
+    assert "/office/login" not in page.url, page.content()
+
+
+def invite_colleague(page, base: str, name: str, email: str, role: str) -> str:
+    """An administrator adds a colleague; the set-up link shown once."""
+    page.goto(f"{base}/office/staff")
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Role", exact=True).select_option(role)
+    page.get_by_role("button", name="Add and send the invitation").click()
+    return page.locator("[data-setup-link]").inner_text().strip()
+
+
+def accept_invitation(page, link: str, password: str) -> None:
+    page.goto(link)
+    page.get_by_label("New password").fill(password)
+    page.get_by_label("The same password again").fill(password)
+    page.get_by_role("button", name="Save my password").click()
+    page.wait_for_selector("text=Your password is set")
+
+
+def enrol_two_factor(page) -> str:
+    """On the set-up page after a first sign-in: type a code from the key shown; the key."""
+    secret = page.locator("[data-secret]").inner_text().replace(" ", "")
+    page.get_by_label("The 6-digit code your app shows now").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on two-factor sign-in").click()
+    page.get_by_role("link", name="Continue to the overview").click()
+    page.wait_for_load_state()
+    return secret
