@@ -28,12 +28,14 @@ def create_app(config: dict | None = None) -> Flask:
         __name__,
         template_folder=str(resource_dir("templates")),
         static_folder=str(PACKAGE_DIR / "static"),
+        instance_path=str(settings.instance_dir()),
         instance_relative_config=True,
     )
     app.config.update(settings.from_environment(app.instance_path))
     if config:
         app.config.update(config)
     settings.check_for_production(app.config)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", settings.engine_options(app.config))
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if app.config["PROXY_FIX_HOPS"]:

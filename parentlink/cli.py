@@ -16,11 +16,35 @@ from parentlink.db import db, transaction
 
 def _create_app(*_args) -> Flask:
     from parentlink import create_app
+    from parentlink.config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}") from None
 
 
-main = FlaskGroup(
+class ParentLinkGroup(FlaskGroup):
+    """Every ParentLink command is registered on the group itself, so `--help` lists them
+    even when the configuration is wrong; a wrong setting, an unreachable database or a
+    database without its schema ends any command with one line that says what to do."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(click.Group.list_commands(self, ctx))
+
+    def invoke(self, ctx: click.Context):
+        from parentlink.db import unavailable
+
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            reason = unavailable(exc)
+            if reason is None:
+                raise
+            raise click.ClickException(f"{reason} (PARENTLINK_DATABASE_URL)") from None
+
+
+main = ParentLinkGroup(
     create_app=_create_app,
     add_version_option=False,
     load_dotenv=False,
@@ -348,7 +372,10 @@ def dispatch_command() -> None:
 @with_appcontext
 def jobs_command() -> None:
     from jobs.scheduler import run_forever
+    from parentlink.db import NO_SCHEMA, schema_missing
 
+    if schema_missing():
+        raise click.ClickException(NO_SCHEMA)
     run_forever()
 
 
@@ -373,13 +400,12 @@ def agreement_translate(path, school_slug) -> None:
     click.echo(f"Version {version.label}: {count} clauses translated.")
 
 
-def register_commands(app: Flask) -> None:
+def _commands() -> tuple:
     from parentlink.dev.demo import demo_command
     from parentlink.messaging.commands import bounces_command, preview_command
 
     campaign_group.add_command(preview_command)
-
-    for command in (
+    return (
         db_group,
         school_group,
         agreement_group,
@@ -391,5 +417,13 @@ def register_commands(app: Flask) -> None:
         bounces_command,
         jobs_command,
         demo_command,
-    ):
+    )
+
+
+def register_commands(app: Flask) -> None:
+    for command in _commands():
         app.cli.add_command(command)
+
+
+for _command in _commands():
+    main.add_command(_command)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - refused in production
 
@@ -38,9 +42,17 @@ def _float(name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, not {raw!r}") from exc
 
 
+def instance_dir() -> Path:
+    """Where the SQLite database, uploads and the jobs lock live by default:
+    PARENTLINK_INSTANCE_DIR, else `instance/` in the directory ParentLink is started from
+    (never inside the installed package or the virtualenv)."""
+    return Path(os.environ.get("PARENTLINK_INSTANCE_DIR") or "instance").resolve()
+
+
 def from_environment(instance_path: str) -> dict:
     """Read every setting once. Unknown PARENTLINK_* variables are ignored."""
     env = os.environ.get
+    production = env("PARENTLINK_ENV", "development") not in DEVELOPMENT_NAMES
     default_db = "sqlite:///" + str(Path(instance_path) / "parentlink.db")
     return {
         "ENV_NAME": env("PARENTLINK_ENV", "development"),
@@ -97,7 +109,9 @@ def from_environment(instance_path: str) -> dict:
         "JOBS_LOCK_PATH": env("PARENTLINK_JOBS_LOCK", str(Path(instance_path) / "jobs.lock")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _bool(env("PARENTLINK_SECURE_COOKIES")),
+        # Secure cookies are the default in production, and refused off there.
+        "SESSION_COOKIE_SECURE": _bool(env("PARENTLINK_SECURE_COOKIES"), default=production),
+        "REMEMBER_COOKIE_SECURE": _bool(env("PARENTLINK_SECURE_COOKIES"), default=production),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
@@ -106,22 +120,111 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_HEADERS_ENABLED": False,
         # Concern screenshots: kept outside the web root, never served publicly.
         "UPLOAD_DIR": env("PARENTLINK_UPLOAD_DIR", str(Path(instance_path) / "uploads")),
+        # Database faults: give up connecting after this many seconds, cancel a statement
+        # after this many (PostgreSQL), so a database that stops answering gives a quick
+        # "try again shortly" page instead of hanging every worker.
+        "DB_CONNECT_TIMEOUT": _int("PARENTLINK_DB_CONNECT_TIMEOUT", 5),
+        "DB_STATEMENT_TIMEOUT": _int("PARENTLINK_DB_STATEMENT_TIMEOUT", 20),
+        "ALLOW_SANDBOX_IN_PRODUCTION": _bool(env("PARENTLINK_ALLOW_SANDBOX_IN_PRODUCTION")),
     }
+
+
+def check_database_url(url: str) -> None:
+    """A database address SQLAlchemy can use, or one line that says how to write it."""
+    example = "e.g. postgresql+psycopg://parentlink@db.example.com/parentlink"
+    if url.startswith(("postgres://", "postgresql://")):
+        raise ConfigError(
+            "PARENTLINK_DATABASE_URL must start with postgresql+psycopg:// "
+            f"(ParentLink talks to PostgreSQL through psycopg 3), {example}"
+        )
+    try:
+        make_url(url).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise ConfigError(
+            f"PARENTLINK_DATABASE_URL is not a database address ParentLink can use ({exc}); "
+            f"{example}, or sqlite:////var/lib/parentlink/parentlink.db"
+        ) from None
+
+
+def engine_options(config: dict) -> dict:
+    """Pre-ping pooled connections (a restarted database costs no request), never print
+    bound parameters (a concern's text, a typed name) in errors or logs, and time out."""
+    connect = config["DB_CONNECT_TIMEOUT"]
+    options = {"pool_pre_ping": True, "hide_parameters": True, "pool_timeout": connect * 2}
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        options["connect_args"] = {
+            "connect_timeout": connect,
+            # a host that stops answering mid-query: the kernel gives up on unacknowledged data
+            "tcp_user_timeout": connect * 1000,
+            "options": f"-c statement_timeout={config['DB_STATEMENT_TIMEOUT'] * 1000}",
+        }
+    return options
+
+
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}  # noqa: S104 - refused, not bound
 
 
 def check_for_production(config: dict) -> None:
     """Refuse to run a production deployment with development defaults. Any environment
-    name that is not a development one counts as production (a typo must not be unsafe)."""
+    name that is not a development one counts as production (a typo must not be unsafe).
+    Each refusal is one line that names the variable and the fix."""
+    check_database_url(config["SQLALCHEMY_DATABASE_URI"])
     if is_development(config):
         return
+    for name, allowed in (
+        ("SMS_GATEWAY", ("twilio", "sandbox")),
+        ("EMAIL_GATEWAY", ("smtp", "sandbox")),
+    ):
+        if config.get(name) not in allowed:
+            raise ConfigError(
+                f"PARENTLINK_{name} must be {' or '.join(allowed)}, not {config.get(name)!r}."
+            )
     if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEV_SECRET_KEY:
         raise ConfigError(
             "PARENTLINK_SECRET_KEY must be set to a long random value in production "
             "(python -c 'import secrets; print(secrets.token_urlsafe(48))')."
         )
     if len(config["SECRET_KEY"]) < 32:
-        raise ConfigError("PARENTLINK_SECRET_KEY must be at least 32 characters in production.")
+        raise ConfigError(
+            "PARENTLINK_SECRET_KEY must be at least 32 characters in production "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+        )
+    public = urlsplit(config.get("PUBLIC_URL") or "")
+    host = (public.hostname or "").lower()
+    if public.scheme != "https" or not host:
+        raise ConfigError(
+            "PARENTLINK_PUBLIC_URL must be the https:// address parents and Twilio reach "
+            f"(e.g. https://parentlink.example.com), not {config.get('PUBLIC_URL')!r}."
+        )
+    if host in LOCAL_HOSTS or host.endswith(".localhost"):
+        raise ConfigError(
+            f"PARENTLINK_PUBLIC_URL points at this computer ({host}): parents' links would not "
+            "reach it. Set the public https:// address, e.g. https://parentlink.example.com."
+        )
+    if not (config.get("SESSION_COOKIE_SECURE") and config.get("REMEMBER_COOKIE_SECURE")):
+        raise ConfigError(
+            "PARENTLINK_SECURE_COOKIES is off: in production cookies must be Secure "
+            "(sent over HTTPS only). Remove PARENTLINK_SECURE_COOKIES or set it to 1."
+        )
+    if config.get("SMS_GATEWAY") == "twilio":
+        for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM"):
+            if not config.get(name):
+                raise ConfigError(
+                    f"PARENTLINK_{name} is empty: the Twilio gateway needs it "
+                    "(from the Twilio console), or set PARENTLINK_SMS_GATEWAY otherwise."
+                )
+    if not config.get("ALLOW_SANDBOX_IN_PRODUCTION"):
+        for name, real in (("SMS_GATEWAY", "twilio"), ("EMAIL_GATEWAY", "smtp")):
+            if config.get(name) == "sandbox":
+                raise ConfigError(
+                    f"PARENTLINK_{name} is 'sandbox': in production no message would leave. "
+                    f"Set PARENTLINK_{name}={real} (and its settings), or "
+                    "PARENTLINK_ALLOW_SANDBOX_IN_PRODUCTION=1 to keep the sandbox on purpose."
+                )
+
+
+DEVELOPMENT_NAMES = frozenset({"development", "demo", "test"})
 
 
 def is_development(config: dict) -> bool:
-    return config.get("ENV_NAME") in {"development", "demo", "test"}
+    return config.get("ENV_NAME") in DEVELOPMENT_NAMES

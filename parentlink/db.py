@@ -14,9 +14,11 @@ from datetime import UTC, datetime
 
 from flask import Flask, Response
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, inspect
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -110,16 +112,70 @@ def transaction() -> Iterator[None]:
         raise
 
 
+NO_SCHEMA = "the database has no ParentLink tables yet: run `parentlink db upgrade`"
+
+
+_DRIVERS = ("sqlite3", "psycopg")
+
+
+def _driver_error(error: BaseException, *names: str) -> bool:
+    """A driver's own exception (raw queries see them unwrapped) of one of the PEP 249 kinds."""
+    return any(
+        cls.__module__.split(".")[0] in _DRIVERS and cls.__name__ in names
+        for cls in type(error).__mro__
+    )
+
+
+def _no_such_table(error: BaseException) -> bool:
+    text = str(getattr(error, "orig", None) or error).lower()
+    programming = isinstance(error, ProgrammingError) or _driver_error(error, "ProgrammingError")
+    return "no such table" in text or (
+        programming and "relation" in text and "does not exist" in text
+    )
+
+
+def unavailable(error: BaseException) -> str | None:
+    """Why the database cannot serve us now (a one-line reason), or None when the error is
+    a fault in our own code. Used for the 503 page, the CLI and the web app's start."""
+    if _no_such_table(error):
+        return NO_SCHEMA
+    if isinstance(error, PoolTimeout):
+        return "no free database connection in time"
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return "the connection to the database was lost"
+    if isinstance(error, OperationalError) or _driver_error(
+        error, "OperationalError", "InterfaceError"
+    ):
+        cause = getattr(error, "orig", None) or error
+        first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        return f"the database did not answer: {first[:200]}"
+    return None
+
+
+def schema_missing() -> bool:
+    """True when the database answers but has no schema yet (`parentlink db upgrade`)."""
+    return not inspect(db.engine).has_table("alembic_version")
+
+
 def init_request_transaction(app: Flask) -> None:
     @app.after_request
     def _commit(response: Response) -> Response:
         if response.status_code < 500:
             db.session.commit()
         else:
-            db.session.rollback()
+            _quiet_rollback()
         return response
 
     @app.teardown_request
     def _rollback_on_error(exc: BaseException | None) -> None:
         if exc is not None:
-            db.session.rollback()
+            _quiet_rollback()
+
+
+def _quiet_rollback() -> None:
+    """Roll back; on a connection already lost there is nothing to undo (the server has
+    dropped the transaction with it)."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 
 import pytest
@@ -24,6 +25,26 @@ def clean_environment(monkeypatch, tmp_path):
             monkeypatch.delenv(name)
     monkeypatch.setenv("PARENTLINK_DATABASE_URL", f"sqlite:///{tmp_path / 'config.db'}")
     monkeypatch.setenv("PARENTLINK_SANDBOX_OUTBOX", str(tmp_path / "no-such-outbox.jsonl"))
+
+
+PRODUCTION = {
+    "PARENTLINK_ENV": "production",
+    "PARENTLINK_SECRET_KEY": secrets.token_urlsafe(48),
+    "PARENTLINK_PUBLIC_URL": "https://parentlink.example.com",
+    "PARENTLINK_SMS_GATEWAY": "twilio",
+    "PARENTLINK_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    "PARENTLINK_TWILIO_AUTH_TOKEN": "0123456789abcdef0123456789abcdef",
+    "PARENTLINK_TWILIO_FROM": "CoatesLane",
+    "PARENTLINK_EMAIL_GATEWAY": "smtp",
+}
+
+
+@pytest.fixture
+def production(monkeypatch):
+    """A complete, valid production environment; a test changes one thing."""
+    for name, value in PRODUCTION.items():
+        monkeypatch.setenv(name, value)
+    return monkeypatch
 
 
 def _production(**config):
@@ -64,12 +85,98 @@ def test_production_refuses_a_short_secret_key():
         _production(SECRET_KEY="short-but-not-default")
 
 
-def test_production_starts_with_a_long_random_key(monkeypatch):
-    monkeypatch.setenv("PARENTLINK_ENV", "production")
-    monkeypatch.setenv("PARENTLINK_SECRET_KEY", secrets.token_urlsafe(48))
+def test_production_starts_with_a_complete_configuration_and_secure_cookies(production):
     app = create_app()
     assert app.config["ENV_NAME"] == "production"
-    assert app.test_client().get("/office/login").status_code == 200
+    response = app.test_client().get("/office/login", base_url="https://parentlink.example.com")
+    assert response.status_code == 200
+    cookies = response.headers.getlist("Set-Cookie")
+    session = [c for c in cookies if c.startswith("session=")]
+    assert session and "Secure" in session[0] and "HttpOnly" in session[0]
+    assert app.config["REMEMBER_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("", "PARENTLINK_PUBLIC_URL must be the https:// address"),
+        ("http://parentlink.example.com", "PARENTLINK_PUBLIC_URL must be the https:// address"),
+        ("https://127.0.0.1:5000", "PARENTLINK_PUBLIC_URL points at this computer (127.0.0.1)"),
+        ("https://localhost", "PARENTLINK_PUBLIC_URL points at this computer (localhost)"),
+    ],
+)
+def test_production_refuses_a_public_url_parents_cannot_reach(production, url, says):
+    production.setenv("PARENTLINK_PUBLIC_URL", url)
+    with pytest.raises(ConfigError, match=re.escape(says)):
+        create_app()
+
+
+@pytest.mark.parametrize("name", ["PARENTLINK_SMS_GATEWAY", "PARENTLINK_EMAIL_GATEWAY"])
+def test_production_refuses_a_sandbox_gateway_unless_told_on_purpose(production, name):
+    production.setenv(name, "sandbox")
+    with pytest.raises(ConfigError) as info:
+        create_app()
+    assert str(info.value).startswith(f"{name} is 'sandbox': in production no message would")
+    assert "PARENTLINK_ALLOW_SANDBOX_IN_PRODUCTION=1" in str(info.value)
+    production.setenv("PARENTLINK_ALLOW_SANDBOX_IN_PRODUCTION", "1")
+    assert create_app().config[name.removeprefix("PARENTLINK_")] == "sandbox"
+
+
+def test_production_refuses_cookies_that_are_not_secure(production):
+    production.setenv("PARENTLINK_SECURE_COOKIES", "0")
+    with pytest.raises(ConfigError, match="PARENTLINK_SECURE_COOKIES is off"):
+        create_app()
+
+
+def test_production_refuses_twilio_without_its_credentials(production):
+    production.delenv("PARENTLINK_TWILIO_AUTH_TOKEN")
+    with pytest.raises(ConfigError, match="PARENTLINK_TWILIO_AUTH_TOKEN is empty"):
+        create_app()
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("postgres://parentlink@db/parentlink", "must start with postgresql+psycopg://"),
+        ("postgresql://parentlink@db/parentlink", "must start with postgresql+psycopg://"),
+        ("mysql+nosuchdriver://x@db/y", "is not a database address ParentLink can use"),
+        ("not a url", "is not a database address ParentLink can use"),
+    ],
+)
+def test_a_database_url_that_cannot_work_is_one_clear_line(monkeypatch, url, says):
+    monkeypatch.setenv("PARENTLINK_DATABASE_URL", url)
+    with pytest.raises(ConfigError) as info:
+        create_app()
+    message = str(info.value)
+    assert message.startswith("PARENTLINK_DATABASE_URL") and says in message
+    assert "\n" not in message
+
+
+def test_an_unknown_gateway_is_named_in_production(production):
+    production.setenv("PARENTLINK_SMS_GATEWAY", "twillio")
+    with pytest.raises(ConfigError, match="PARENTLINK_SMS_GATEWAY must be twilio or sandbox"):
+        create_app()
+
+
+def test_the_engine_pre_pings_hides_parameters_and_times_out(monkeypatch):
+    monkeypatch.setenv("PARENTLINK_DATABASE_URL", "postgresql+psycopg://parentlink@db/parentlink")
+    monkeypatch.setenv("PARENTLINK_DB_STATEMENT_TIMEOUT", "7")
+    options = create_app().config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert options["pool_pre_ping"] is True and options["hide_parameters"] is True
+    assert options["connect_args"]["connect_timeout"] == 5
+    assert options["connect_args"]["options"] == "-c statement_timeout=7000"
+
+
+def test_the_instance_folder_is_where_parentlink_starts_or_where_it_is_told(monkeypatch, tmp_path):
+    monkeypatch.delenv("PARENTLINK_DATABASE_URL")
+    monkeypatch.chdir(tmp_path)
+    app = create_app()
+    assert app.instance_path == str(tmp_path / "instance")
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/instance/parentlink.db"
+    monkeypatch.setenv("PARENTLINK_INSTANCE_DIR", str(tmp_path / "var"))
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/var/parentlink.db"
+    assert app.config["UPLOAD_DIR"] == str(tmp_path / "var" / "uploads")
 
 
 def test_development_runs_with_the_development_key():
@@ -125,8 +232,8 @@ def test_a_number_setting_that_is_not_a_number_is_named(monkeypatch, name):
 # --- development pages and errors --------------------------------------------------------
 
 
-def test_the_sandbox_outbox_is_hidden_in_production():
-    app = _production(SECRET_KEY=secrets.token_urlsafe(48))
+def test_the_sandbox_outbox_is_hidden_in_production(production):
+    app = create_app()
     response = app.test_client().get("/dev/outbox")
     assert response.status_code == 404
     assert "Page not found" in response.get_data(as_text=True)

@@ -13,11 +13,14 @@ import logging
 from flask import Flask, current_app, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from parentlink.core.i18n import use_language
+from parentlink.db import db, unavailable
 
 log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 30
 
 LINK_LANGUAGE = "parentlink.link_language"  # app.extensions: token -> sets the page language
 
@@ -35,7 +38,17 @@ def _follow_the_link() -> None:
     token = (request.view_args or {}).get("token")
     lookup = current_app.extensions.get(LINK_LANGUAGE)
     if token and lookup:
-        lookup(token)
+        try:
+            lookup(token)
+        except SQLAlchemyError:  # the database is away: the browser's language will do
+            _roll_back()
+
+
+def _roll_back() -> None:
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        log.warning("rollback failed; the connection is dropped")
 
 
 def _texts(code: int | None) -> tuple[str, str]:
@@ -70,10 +83,27 @@ def init_app(app: Flask) -> None:
             return _page(error.code, *_texts(error.code))
         return _page(error.code, error.name, error.description)
 
+    def _database(reason: str):
+        _roll_back()  # nothing half-written stays
+        log.error("database unavailable (%s): answered 503", reason)
+        if _staff_page():  # no look-up of the link's language: the database is away
+            use_language("en")
+        body, code = _page(
+            503,
+            _("Something went wrong"),
+            _("Sorry, something went wrong on our side. Please try again in a few minutes."),
+        )
+        return body, code, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         if isinstance(error, HTTPException):
             return _http(error)
+        reason = unavailable(error)
+        if reason is not None:
+            return _database(reason)
+        if isinstance(error, SQLAlchemyError):
+            _roll_back()
         log.exception("unhandled error")
         if _staff_page():
             use_language("en")

@@ -12,12 +12,16 @@ AGREEMENT_HEADING = "Our social media agreement"
 RECEIPT = "text=Thank you, your answers are recorded"
 
 
-def confirm(page, link: str, name: str) -> str:
-    """Open a personal link, agree to every point, sign; the receipt's reference."""
+def confirm(page, link: str, name: str, question: str | None = None) -> str:
+    """Open a personal link, agree to every point (or ask a question on the first), sign;
+    the receipt's reference."""
     page.goto(link)
     assert page.get_by_role("heading", level=1).inner_text() == AGREEMENT_HEADING
     for agree in page.get_by_role("radio", name="I agree").all():
         agree.check()
+    if question:
+        page.locator("#a1-question").check()
+        page.locator("#q1").fill(question)
     page.get_by_label("Your full name").fill(name)
     page.get_by_role("button", name="Send my answers").click()
     page.wait_for_selector(RECEIPT)
