@@ -77,6 +77,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
+        original = getattr(error, "original_exception", None)  # e.g. a failed commit
+        reason = unavailable(original) if original is not None else None
+        if reason is not None:
+            return _database(reason)
         if _staff_page():
             use_language("en")
         if error.code == 404 or not _staff_page():
