@@ -4,10 +4,12 @@ the pages changes this one file."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pyotp
 
+DEPLOY_GUNICORN = Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"
 AGREEMENT_HEADING = "Our social media agreement"
 RECEIPT = "text=Thank you, your answers are recorded"
 
@@ -61,15 +63,18 @@ def ask_for_a_new_link(page, base: str, address: str) -> None:
     assert "expired" not in page.content()
 
 
-def sign_in(page, base: str, email: str, password: str, totp_secret: str | None = None) -> None:
+def sign_in(
+    page, base: str, email: str, password: str, totp_secret: str | None = None, step: int = 0
+) -> None:
+    """Sign in; with a TOTP secret, type the code of the current step (+ `step`: a code
+    already used at enrolment is refused as a replay, so the next one is typed then)."""
     page.goto(f"{base}/office/login")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     if totp_secret:
-        page.get_by_label("Code from your authenticator app, or a recovery code").fill(
-            pyotp.TOTP(totp_secret).now()
-        )
+        code = pyotp.TOTP(totp_secret).at(time.time() + 30 * step)
+        page.get_by_label("Code from your authenticator app, or a recovery code").fill(code)
         page.get_by_role("button", name="Continue").click()
     page.wait_for_load_state()
     assert "/office/login" not in page.url, page.content()
@@ -101,3 +106,30 @@ def enrol_two_factor(page) -> str:
     page.get_by_role("link", name="Continue to the overview").click()
     page.wait_for_load_state()
     return secret
+
+
+def sign_out(page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state()
+
+
+def import_families(page, base: str, csv_file: Path) -> None:
+    """The office's MIS import: upload, (map the columns if asked), preview, import."""
+    page.goto(f"{base}/office/import")
+    page.locator("input[type=file]").set_input_files(str(csv_file))
+    page.get_by_role("button", name="Upload and check").click()
+    if page.get_by_role("button", name="Check the file").count():
+        page.get_by_role("button", name="Check the file").click()
+    page.get_by_role("button", name="Import", exact=True).click()
+    page.wait_for_load_state()
+
+
+def launch_campaign(page, base: str, name: str, closes_on: str) -> None:
+    """The whole school, default reminders: preview, then launch."""
+    page.goto(f"{base}/office/campaigns")
+    page.fill("#name", name)
+    page.fill("#closes_on", closes_on)
+    page.click("text=Preview the messages")
+    assert page.locator("h1").inner_text() == "Check the campaign before sending"
+    page.click("text=Launch and send")
+    assert "Launched:" in page.locator(".flash").inner_text()
