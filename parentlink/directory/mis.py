@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from charset_normalizer import from_bytes
 
+from parentlink.core.text import find_control
 from parentlink.directory.importer import COLUMNS, REQUIRED, RowError
 from parentlink.messaging.addresses import AddressError, normalise_mobile
 
@@ -111,12 +112,24 @@ def read_table(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     sample = text[:4096]
     delimiter = max((",", ";", "\t"), key=lambda d: sample.split("\n", 1)[0].count(d))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    headers = [h.strip() for h in next(reader, [])]
+    header = next(reader, [])
+    _refuse_controls(1, header)
+    headers = [h.strip() for h in header]
     rows = []
     for number, record in enumerate(reader, start=2):
+        _refuse_controls(number, record)
         if any(cell.strip() for cell in record):  # blank rows (Excel leaves many) are skipped
             rows.append((number, record))
     return headers, rows
+
+
+def _refuse_controls(number: int, record: list[str]) -> None:
+    """The one input rule (parentlink.core.text) for every cell of the file."""
+    if any(find_control(cell) for cell in record):
+        raise FileProblem(
+            f"row {number} contains an invisible control character (such as a null "
+            "character); remove it in the spreadsheet and export the file again"
+        )
 
 
 def guess_mapping(headers: list[str]) -> dict[str, str]:

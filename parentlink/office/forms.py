@@ -51,6 +51,14 @@ class CodeForm(FlaskForm):
     )
 
 
+class ConfirmForm(FlaskForm):
+    password = PasswordField("Your password", validators=[DataRequired(), Length(max=200)])
+    code = StringField(
+        "Code from your authenticator app, or a recovery code",
+        validators=[Optional(), Length(max=20)],
+    )
+
+
 class EnrolForm(FlaskForm):
     code = StringField(
         "The 6-digit code your app shows now",
