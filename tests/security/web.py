@@ -14,6 +14,7 @@ class Browser:
         behind one proxy hop."""
         self.base = app.config["PUBLIC_URL"]
         self.http = requests.Session()
+        self.tried: set[str] = set()  # forms sent, by action (tests/security/test_text_input)
         if address:
             self.http.headers["X-Forwarded-For"] = address
 
