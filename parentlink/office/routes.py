@@ -140,6 +140,7 @@ PAGES = [
     ("/staff/<int:staff_id>", "staff_change", staff.staff_change, ["POST"], P.MANAGE_SETTINGS),
     ("/audit", "audit", audit.audit_log, ["GET"], P.VIEW_AUDIT),
     ("/account", "account", staff.account, ["GET", "POST"], P.OWN_ACCOUNT),
+    ("/account/password", "change_password", account.change_password, ["POST"], P.OWN_ACCOUNT),
 ]
 
 # The code step is also limited per address by Flask-Limiter, besides the per-account count.

@@ -136,6 +136,17 @@ def choose_password(user: StaffUser, password: str, repeated: str) -> None:
     record("staff.password_set", actor=f"staff:{user.id}", school_id=user.school_id)
 
 
+def change_password(user: StaffUser, password: str, repeated: str) -> None:
+    """A signed-in colleague's new password (the caller checked the current one)."""
+    if password != repeated:
+        raise StaffError("the two new passwords are not the same")
+    try:
+        user.set_password(password)
+    except ValueError as exc:
+        raise StaffError(str(exc)) from exc
+    record("staff.password_changed", actor=f"staff:{user.id}", school_id=user.school_id)
+
+
 def _active_admins(school_id: int) -> int:
     return db.session.scalar(
         select(func.count(StaffUser.id)).where(

@@ -149,3 +149,32 @@ def test_no_office_page_is_kept_in_a_cache(live_app):
         assert response.headers.get("Cache-Control") == "no-store", url
     signed_out = Browser(live_app).get("/office/families")
     assert re.fullmatch("no-store", signed_out.headers.get("Cache-Control", ""))
+
+
+def test_changing_ones_password_needs_the_old_one_and_ends_the_other_sessions(live_app):
+    _people(live_app)
+    desk = _office(live_app)
+    phone = _office(live_app)
+    wrong = desk.post(
+        "/office/account/password",
+        {
+            "csrf_token": desk.form("/office/account"),
+            "current": "not my password!",
+            "password": NEW_PASSWORD,
+            "repeated": NEW_PASSWORD,
+        },
+    )
+    assert wrong.status_code == 303 and phone.get("/office/").status_code == 200
+    changed = desk.post(
+        "/office/account/password",
+        {
+            "csrf_token": desk.form("/office/account"),
+            "current": "correct horse battery staple",
+            "password": NEW_PASSWORD,
+            "repeated": NEW_PASSWORD,
+        },
+    )
+    assert changed.status_code == 303
+    assert "Your password is changed" in desk.get("/office/account").text
+    assert phone.get("/office/").status_code == 302
+    assert Browser(live_app).login("office@example.com", NEW_PASSWORD).status_code == 303

@@ -8,11 +8,12 @@ from flask_login import current_user
 
 from parentlink.core.audit import record
 from parentlink.db import db
-from parentlink.office import auth
+from parentlink.office import auth, staff_admin
 from parentlink.office import session as staff_session
 from parentlink.office import two_factor as codes
-from parentlink.office.forms import CodeForm, ConfirmForm, EnrolForm, LoginForm
+from parentlink.office.forms import ChangePasswordForm, CodeForm, ConfirmForm, EnrolForm, LoginForm
 from parentlink.office.models import StaffUser
+from parentlink.office.services import StaffError
 
 ENROL_SECRET = "staff_enrol_secret"  # noqa: S105 - a session key name
 
@@ -82,18 +83,46 @@ def confirm():
     form = ConfirmForm()
     error = None
     if form.validate_on_submit():
-        result = auth.check_password(user.email, form.password.data, ip_address=request.remote_addr)
-        if result.user is None:
-            error = result.error
-        elif user.two_factor_enabled:
-            check = codes.check_code(user, form.code.data or "", ip_address=request.remote_addr)
-            error = check.error
+        error = _identity_error(user, form.password.data, form.code.data)
         if error is None:
             staff_session.keep_this_session(user)
             record("staff.identity_confirmed", actor=f"staff:{user.id}", school_id=user.school_id)
             return redirect(_next_url(), code=303)
     status = 422 if (error or form.errors) else 200
     return render_template("office/confirm.html", form=form, error=error), status
+
+
+def _identity_error(user: StaffUser, password: str, code: str | None) -> str | None:
+    """None when the password (and, where two-factor is on, the code) is right; counted
+    like a sign-in (throttling, code counts)."""
+    result = auth.check_password(user.email, password, ip_address=request.remote_addr)
+    if result.user is None:
+        return result.error
+    if user.two_factor_enabled:
+        return codes.check_code(user, code or "", ip_address=request.remote_addr).error
+    return None
+
+
+def change_password():
+    """Your own password: the current one (and a code) first; every other session ends."""
+    user = current_user._get_current_object()
+    form = ChangePasswordForm()
+    if not form.validate_on_submit():
+        flash("Fill in every password field to change your password.", "error")
+        return redirect(url_for("office.account"), code=303)
+    error = _identity_error(user, form.current.data, form.code.data)
+    if error is None:
+        try:
+            staff_admin.change_password(user, form.password.data, form.repeated.data)
+        except StaffError as exc:
+            error = f"Not changed: {exc}."
+    if error is not None:
+        flash(error, "error")
+        return redirect(url_for("office.account"), code=303)
+    staff_session.end_every_session(user, "password changed")
+    staff_session.keep_this_session(user)
+    flash("Your password is changed. You are signed out everywhere else.")
+    return redirect(url_for("office.account"), code=303)
 
 
 def two_factor_setup():

@@ -12,7 +12,7 @@ from parentlink.db import db
 from parentlink.messaging.addresses import display_mobile
 from parentlink.office import auth, staff_admin
 from parentlink.office import session as staff_session
-from parentlink.office.forms import ActionForm
+from parentlink.office.forms import ActionForm, ChangePasswordForm
 from parentlink.office.models import Role, StaffUser
 from parentlink.office.permissions import Permission, can
 from parentlink.office.services import StaffError
@@ -136,4 +136,6 @@ def account():
                   "Your mobile number is removed.")  # fmt: skip
             return redirect(url_for("office.account"), code=303)
     status = 422 if (error or form.errors) else 200
-    return render_template("office/account.html", form=form, error=error), status
+    return render_template(
+        "office/account.html", form=form, error=error, password_form=ChangePasswordForm()
+    ), status
