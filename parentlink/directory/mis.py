@@ -112,12 +112,9 @@ def read_table(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     sample = text[:4096]
     delimiter = max((",", ";", "\t"), key=lambda d: sample.split("\n", 1)[0].count(d))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = next(reader, [])
-    _refuse_controls(1, header)
-    headers = [h.strip() for h in header]
+    headers = [h.strip() for h in next(reader, [])]
     rows = []
     for number, record in enumerate(reader, start=2):
-        _refuse_controls(number, record)
         if any(cell.strip() for cell in record):  # blank rows (Excel leaves many) are skipped
             rows.append((number, record))
     return headers, rows
@@ -184,6 +181,9 @@ def prepare(
     out = Prepared()
     text, out.encoding = decode(data)
     headers, rows = read_table(text)
+    _refuse_controls(1, headers)
+    for number, record in rows:
+        _refuse_controls(number, record)
     out.headers = headers
     positions: dict[str, list[int]] = {}
     for index, header in enumerate(headers):

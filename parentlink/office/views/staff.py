@@ -70,6 +70,8 @@ def staff_change(staff_id: int):
     try:
         if change == "role":
             staff_admin.change_role(user, form.role.data, admin=current_user)
+            if user.id == current_user.id:  # stepping down: your other sessions end
+                staff_session.keep_this_session(user)
             flash(f"{user.name} is now: {user.role.value}.")
         elif change == "reset-two-factor":
             staff_admin.reset_two_factor(user, admin=current_user)
