@@ -92,7 +92,7 @@ def check_code(user: StaffUser, code: str, *, ip_address: str | None) -> CodeChe
     account before it is checked."""
     minutes = setting("LOGIN_LOCKOUT_MINUTES", 15)
     at = now()
-    db.session.refresh(user)  # the counters as the database has them now
+    db.session.expire(user, ["code_failures", "code_locked_until"])  # read them afresh
     if user.code_locked_until is not None and user.code_locked_until > at:
         return CodeCheck(error=CODES_LOCKED.format(minutes=minutes), start_again=True)
     tries = setting("LOGIN_MAX_FAILURES", 5)
