@@ -50,12 +50,13 @@ def create_app(config: dict | None = None) -> Flask:
     init_request_transaction(app)
 
     from parentlink import models  # noqa: F401 - every table registered
-    from parentlink.core import errors, filters, i18n, logs, security, sessions
+    from parentlink.core import errors, filters, i18n, logs, security, sessions, text
     from parentlink.parents.limits import limiter
 
     logs.init_logging()
     security.init_app(app)
     sessions.init_app(app)
+    text.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)

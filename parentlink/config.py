@@ -107,6 +107,11 @@ def from_environment(instance_path: str) -> dict:
         "RETAIN_ABANDONED_UPLOADS_HOURS": _int("PARENTLINK_RETAIN_ABANDONED_UPLOADS_HOURS", 24),
         "JOBS_INTERVALS": env("PARENTLINK_JOBS_INTERVALS", ""),
         "JOBS_LOCK_PATH": env("PARENTLINK_JOBS_LOCK", str(Path(instance_path) / "jobs.lock")),
+        # Staff sessions end this long after sign-in, however active (besides 30 idle minutes).
+        "STAFF_SESSION_HOURS": _int("PARENTLINK_STAFF_SESSION_HOURS", 12),
+        # Reports of concerns one carer can send from their links (then: phone the school).
+        "CONCERNS_PER_HOUR": _int("PARENTLINK_CONCERNS_PER_HOUR", 3),
+        "CONCERNS_PER_DAY": _int("PARENTLINK_CONCERNS_PER_DAY", 6),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Secure cookies are the default in production, and refused off there.

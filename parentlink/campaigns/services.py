@@ -26,6 +26,7 @@ from parentlink.campaigns.models import (
 from parentlink.core.audit import record
 from parentlink.core.clock import now
 from parentlink.core.filters import and_list
+from parentlink.core.text import without_controls
 from parentlink.core.tokens import hash_token, new_reference, new_token
 from parentlink.db import db
 from parentlink.directory.models import Contact, Pupil, PupilContact
@@ -243,7 +244,7 @@ def confirm(
         typed_name=typed_name,
         confirmed_at=at,
         ip_address=ip_address,
-        user_agent=(user_agent or "")[:500] or None,
+        user_agent=without_controls(user_agent or "")[:500] or None,
         language=language,
         channel=ConfirmationChannel.LINK,
         pupils=list(invitation.pupils),

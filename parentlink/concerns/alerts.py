@@ -129,28 +129,35 @@ def run_alerts() -> AlertCounts:
 
 
 def _alert_new(school: School, at: datetime) -> int:
+    """Every concern not yet alerted, in one alert that counts them: a burst of reports
+    reaches each DSL (and the alert mobile) once, not once per report."""
     concerns = db.session.scalars(
         select(Concern)
         .where(Concern.school_id == school.id, Concern.alerted_at.is_(None))
         .order_by(Concern.id)
     ).all()
-    for concern in concerns:
-        emails = _dsl_addresses(school.id)
-        if _once(concern, AlertKind.NEW, at, len(emails) + bool(school.dsl_alert_mobile)):
-            sent = _send(
-                school,
-                MessageKind.DSL_ALERT,
-                emails,
-                school.dsl_alert_mobile,
-                reference=concern.reference,
-            )
+    emails = _dsl_addresses(school.id)
+    recipients = len(emails) + bool(school.dsl_alert_mobile)
+    fresh = [c for c in concerns if _once(c, AlertKind.NEW, at, recipients)]
+    if fresh:
+        sent = _send(
+            school,
+            MessageKind.DSL_ALERT,
+            emails,
+            school.dsl_alert_mobile,
+            reference=fresh[0].reference,
+            count=len(fresh),
+        )
+        for concern in fresh:
             record(
                 "concern.alert",
                 actor="system:jobs",
                 school_id=school.id,
                 subject=f"concern:{concern.id}",
                 recipients=sent,
+                in_one_alert_of=len(fresh),
             )
+    for concern in concerns:
         concern.alerted_at = at
     return len(concerns)
 

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from parentlink.concerns.forms import PARENT_CATEGORY_LABELS, PLATFORMS, ReportForm
+from parentlink.concerns.limits import may_report, wait_message
 from parentlink.concerns.models import ConcernCategory
 from parentlink.concerns.queries import (
     concern_of_contact,
@@ -81,6 +82,9 @@ def report(token: str):
     repeat = same_report_since(invitation.contact_id, description, now() - timedelta(minutes=30))
     if repeat is not None:  # sent twice on a slow connection: show the first one
         return redirect(url_for("concerns.sent", token=token, reference=repeat.reference), 303)
+    if not may_report(invitation.contact):
+        message = wait_message(invitation.campaign.school)
+        return _form_page(invitation, form, 429, message)
     try:
         screenshots = _screenshots(form)
     except UploadRefused as refusal:

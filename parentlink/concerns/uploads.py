@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import secrets
 import warnings
 from dataclasses import dataclass
@@ -24,7 +25,13 @@ from sqlalchemy.orm import Session
 
 MAX_FILES = 3
 MAX_BYTES = 5 * 1024 * 1024  # per screenshot, as sent
-MAX_PIXELS = 40_000_000  # a long scrolling screenshot is well under this
+# Pixels are checked from the header, before anything is decoded. A PNG is decoded whole,
+# so it may have at most MAX_PIXELS (a long scrolling phone screenshot, 1290 × 12,000, is
+# 15.5 million); a JPEG is decoded at 1/2, 1/4 or 1/8 scale (libjpeg's reduce-on-load) to
+# about KEEP_PIXELS, so a camera picture may be larger as sent.
+MAX_PIXELS = 16_000_000
+MAX_JPEG_PIXELS = 64_000_000  # Pillow refuses past 89 million in any case
+KEEP_PIXELS = 8_000_000
 FORMATS = {"PNG": ("image/png", "png"), "JPEG": ("image/jpeg", "jpg")}
 
 
@@ -62,12 +69,10 @@ def clean_image(stream: BinaryIO, filename: str = "") -> CleanImage:
             # decompress to a huge size; either way we refuse, never just warn.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(raw), formats=list(FORMATS)) as image:
-                if image.width * image.height > MAX_PIXELS:
-                    raise UploadRefused(_too_big(label))
                 kind = "JPEG" if image.format == "MPO" else image.format  # phone cameras
-                image.load()
-                upright = ImageOps.exif_transpose(image)
-                return _encode(upright, kind)
+                _decode_within_bounds(image, kind, label)
+                ImageOps.exif_transpose(image, in_place=True)
+                return _encode(image, kind)
     except UploadRefused:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -86,20 +91,34 @@ def _too_big(label: str) -> str:
     return _("%(file)s is too big a picture to accept.", file=label)
 
 
+def _decode_within_bounds(image: Image.Image, kind: str, label: str) -> None:
+    """Decode the pixels (Image.open reads only the header), refusing before any decoding
+    what would take too much memory, and reducing a large JPEG while it is decoded."""
+    pixels = image.width * image.height
+    if pixels > (MAX_JPEG_PIXELS if kind == "JPEG" else MAX_PIXELS):
+        raise UploadRefused(_too_big(label))
+    if kind == "JPEG" and pixels > KEEP_PIXELS:
+        scale = math.sqrt(pixels / KEEP_PIXELS)
+        image.draft("RGB", (math.ceil(image.width / scale), math.ceil(image.height / scale)))
+    image.load()
+
+
 def _encode(image: Image.Image, kind: str) -> CleanImage:
+    """Write the pixels again, without any of the metadata, and without copying them
+    where no conversion is needed."""
     content_type, extension = FORMATS[kind]
     out = io.BytesIO()
     if kind == "JPEG":
-        pixels = image.convert("RGB")
+        pixels = image if image.mode == "RGB" else image.convert("RGB")
         pixels.info = {}
         pixels.save(out, "JPEG", quality=90)
     else:
+        pixels = image
         if image.mode not in {"1", "L", "LA", "RGB", "RGBA", "P"}:
-            image = image.convert("RGBA")
-        pixels = image.copy()
+            pixels = image.convert("RGBA")
         pixels.info = {}
         pixels.save(out, "PNG")
-    return CleanImage(out.getvalue(), content_type, extension, image.width, image.height)
+    return CleanImage(out.getvalue(), content_type, extension, pixels.width, pixels.height)
 
 
 def upload_root() -> Path:

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from parentlink.core.i18n import use_language
 from parentlink.db import db, unavailable
+from parentlink.core.text import UnacceptableText
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 30
@@ -73,6 +74,18 @@ def init_app(app: Flask) -> None:
         _follow_the_link()
         return _page(
             400, _("This form has expired"), _("Please go back, reload the page and try again.")
+        )
+
+    @app.errorhandler(UnacceptableText)
+    def _control_characters(error: UnacceptableText):
+        _follow_the_link()
+        return _page(
+            400,
+            _("Some characters cannot be accepted"),
+            _(
+                "What you sent contains invisible control characters (such as a null "
+                "character). Please go back, remove them or type the text again, and send it."
+            ),
         )
 
     @app.errorhandler(HTTPException)

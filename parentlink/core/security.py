@@ -10,7 +10,7 @@ without a Referer from our own host (WTF_CSRF_SSL_STRICT), on top of the CSRF to
 
 from __future__ import annotations
 
-from flask import Flask, Response, g
+from flask import Flask, Response, g, request
 
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
@@ -30,6 +30,8 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers["Referrer-Policy"] = "same-origin"
+        if request.path.startswith("/office"):  # staff pages: names, contacts, concerns
+            response.headers["Cache-Control"] = "no-store"
         if g.get("token_page"):
             response.headers["Cache-Control"] = "no-store"
         return response

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from parentlink.core.text import find_control
 from parentlink.db import db
 from parentlink.directory.models import Channel, Contact, Pupil, PupilContact
 from parentlink.messaging.addresses import AddressError, normalise_email, normalise_mobile
@@ -104,6 +105,9 @@ def read_rows(data: bytes, *, allow_international: bool | None = None) -> list[_
         values = {k: v.strip() for k, v in zip(header, record, strict=False)}
         if not any(values.values()):
             continue  # a blank line
+        if any(find_control(cell) for cell in record):  # the one input rule (core.text)
+            errors.append(RowError(number, "an invisible control character; remove it"))
+            continue
         try:
             rows.append(_parse_row(number, values, allow_international))
         except ValueError as exc:

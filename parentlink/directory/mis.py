@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from charset_normalizer import from_bytes
 
+from parentlink.core.text import find_control
 from parentlink.directory.importer import COLUMNS, REQUIRED, RowError
 from parentlink.messaging.addresses import AddressError, normalise_mobile
 
@@ -119,6 +120,15 @@ def read_table(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return headers, rows
 
 
+def _refuse_controls(number: int, record: list[str]) -> None:
+    """The one input rule (parentlink.core.text) for every cell of the file."""
+    if any(find_control(cell) for cell in record):
+        raise FileProblem(
+            f"row {number} contains an invisible control character (such as a null "
+            "character); remove it in the spreadsheet and export the file again"
+        )
+
+
 def guess_mapping(headers: list[str]) -> dict[str, str]:
     """Our column -> their header, from the names MIS exports commonly use."""
     by_norm = {}
@@ -171,6 +181,9 @@ def prepare(
     out = Prepared()
     text, out.encoding = decode(data)
     headers, rows = read_table(text)
+    _refuse_controls(1, headers)
+    for number, record in rows:
+        _refuse_controls(number, record)
     out.headers = headers
     positions: dict[str, list[int]] = {}
     for index, header in enumerate(headers):

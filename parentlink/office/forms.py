@@ -51,6 +51,26 @@ class CodeForm(FlaskForm):
     )
 
 
+class ConfirmForm(FlaskForm):
+    password = PasswordField("Your password", validators=[DataRequired(), Length(max=200)])
+    code = StringField(
+        "Code from your authenticator app, or a recovery code",
+        validators=[Optional(), Length(max=20)],
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField("Your password now", validators=[DataRequired(), Length(max=200)])
+    code = StringField(
+        "Code from your authenticator app, or a recovery code",
+        validators=[Optional(), Length(max=20)],
+    )
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=200)])
+    repeated = PasswordField(
+        "The same new password again", validators=[DataRequired(), Length(max=200)]
+    )
+
+
 class EnrolForm(FlaskForm):
     code = StringField(
         "The 6-digit code your app shows now",

@@ -42,13 +42,15 @@ class StaffUser(UserMixin, db.Model):
     # Two-factor sign-in (TOTP). The secret is set at enrolment, in use once confirmed.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_confirmed_at: Mapped[datetime | None]
-    totp_last_step: Mapped[int | None]  # a code is accepted once only
-    # Temporary lockout after repeated wrong passwords.
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
-    # Sessions that began before this time end at their next request (deactivation,
-    # two-factor reset).
-    sessions_revoked_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]  # a code's time step is accepted once only
+    # Wrong codes at the two-factor step, counted per account (not per browser): five in a
+    # row close the code step for a while (LOGIN_LOCKOUT_MINUTES).
+    code_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    code_locked_until: Mapped[datetime | None]
+    # Each staff session carries the version it began with; raising the version ends every
+    # session of the account at its next request (logout, new password, role change,
+    # deactivation, two-factor reset).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # A one-time link to choose a password (new accounts); only its SHA-256 is stored.
     setup_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     setup_expires_at: Mapped[datetime | None]
@@ -71,6 +73,11 @@ class StaffUser(UserMixin, db.Model):
         self.password_hash = _hasher.hash(password)
 
     def check_password(self, password: str) -> bool:
+        """Whether `password` is this account's; an inactive account, or one without a
+        password yet (invited), spends the same time and says no."""
+        if not self.active or not self.password_hash.startswith("$argon2"):
+            dummy_password_check(password)
+            return False
         try:
             _hasher.verify(self.password_hash, password)
         except (VerificationError, InvalidHashError):
@@ -96,16 +103,37 @@ class RecoveryCode(db.Model):
 
 
 class LoginAttempt(db.Model):
-    """Each sign-in attempt, for rate limiting by address (shared by every web worker)."""
+    """Each password attempt, for throttling by address and by (email, address); shared by
+    every web worker. Kept for typed emails too, known or not, so the answer never says
+    whether an account exists."""
 
     __tablename__ = "staff_login_attempt"
-    __table_args__ = (Index("ix_staff_login_attempt_ip_address_at", "ip_address", "at"),)
+    __table_args__ = (
+        Index("ix_staff_login_attempt_ip_address_at", "ip_address", "at"),
+        Index("ix_staff_login_attempt_email_at", "email", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=now)
     ip_address: Mapped[str] = mapped_column(String(45))
     email: Mapped[str] = mapped_column(String(254))
     succeeded: Mapped[bool] = mapped_column(default=False)
+
+
+class SignInChallenge(db.Model):
+    """The half-signed-in state between a right password and a right code: one row, named
+    by a random token in the session cookie (only its SHA-256 here), open for a few minutes
+    and finished once."""
+
+    __tablename__ = "staff_sign_in_challenge"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    finished_at: Mapped[datetime | None]
 
 
 def dummy_password_check(password: str) -> None:

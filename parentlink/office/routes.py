@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from flask_limiter import RateLimitExceeded
 
 from parentlink.office import jobs_panel
 from parentlink.office.permissions import Permission, can, requires
@@ -22,15 +23,18 @@ from parentlink.office.views import (
     settings,
     staff,
 )
+from parentlink.parents.limits import limiter
 
 P = Permission
 blueprint = Blueprint("office", __name__, url_prefix="/office")
+blueprint.register_error_handler(RateLimitExceeded, account.too_many_codes)
 
 # Pages anyone may reach (they sign you in or out).
 PUBLIC = [
     ("/login", "login", account.login, ["GET", "POST"]),
     ("/login/code", "two_factor", account.two_factor, ["GET", "POST"]),
     ("/two-factor", "two_factor_setup", account.two_factor_setup, ["GET", "POST"]),
+    ("/confirm", "confirm", account.confirm, ["GET", "POST"]),
     ("/logout", "logout", account.logout, ["POST"]),
     ("/set-up/<token>", "set_up", staff.set_up, ["GET", "POST"]),  # a new colleague's link
 ]
@@ -136,9 +140,14 @@ PAGES = [
     ("/staff/<int:staff_id>", "staff_change", staff.staff_change, ["POST"], P.MANAGE_SETTINGS),
     ("/audit", "audit", audit.audit_log, ["GET"], P.VIEW_AUDIT),
     ("/account", "account", staff.account, ["GET", "POST"], P.OWN_ACCOUNT),
+    ("/account/password", "change_password", account.change_password, ["POST"], P.OWN_ACCOUNT),
 ]
 
+# The code step is also limited per address by Flask-Limiter, besides the per-account count.
+CODE_STEP_PER_IP = "20 per 10 minutes"
 for url, endpoint, view, methods in PUBLIC:
+    if endpoint in {"two_factor", "confirm"}:
+        view = limiter.limit(CODE_STEP_PER_IP, methods=["POST"])(view)
     blueprint.add_url_rule(url, endpoint, view, methods=methods)
 for url, endpoint, view, methods, permission in PAGES:
     blueprint.add_url_rule(url, endpoint, requires(permission)(view), methods=methods)

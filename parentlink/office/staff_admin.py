@@ -24,8 +24,10 @@ from parentlink.directory.models import Channel
 from parentlink.messaging.addresses import AddressError, normalise_email
 from parentlink.messaging.models import LINK_PLACEHOLDER, MessageKind
 from parentlink.messaging.outbox import enqueue, render
+from parentlink.office.auth import locked_addresses
 from parentlink.office.models import Role, StaffUser
 from parentlink.office.services import StaffError
+from parentlink.office.session import end_every_session
 from parentlink.schools.models import School
 
 SETUP_HOURS = 72
@@ -131,9 +133,18 @@ def choose_password(user: StaffUser, password: str, repeated: str) -> None:
         raise StaffError(str(exc)) from exc
     user.setup_token_hash = None
     user.setup_expires_at = None
-    user.failed_logins = 0
-    user.locked_until = None
     record("staff.password_set", actor=f"staff:{user.id}", school_id=user.school_id)
+
+
+def change_password(user: StaffUser, password: str, repeated: str) -> None:
+    """A signed-in colleague's new password (the caller checked the current one)."""
+    if password != repeated:
+        raise StaffError("the two new passwords are not the same")
+    try:
+        user.set_password(password)
+    except ValueError as exc:
+        raise StaffError(str(exc)) from exc
+    record("staff.password_changed", actor=f"staff:{user.id}", school_id=user.school_id)
 
 
 def _active_admins(school_id: int) -> int:
@@ -163,6 +174,7 @@ def change_role(user: StaffUser, role: str, *, admin: StaffUser) -> None:
         _keeps_an_admin(user)
     old = user.role
     user.role = new
+    end_every_session(user, "role changed")
     record(
         "staff.role", actor=f"staff:{admin.id}", school_id=user.school_id,
         subject=f"staff:{user.id}", old=old.value, new=new.value,
@@ -178,7 +190,7 @@ def reset_two_factor(user: StaffUser, *, admin: StaffUser) -> None:
     user.totp_confirmed_at = None
     user.totp_last_step = None
     user.recovery_codes = []
-    user.sessions_revoked_at = now()
+    end_every_session(user, "two-factor reset")
     record(
         "staff.two_factor_reset", actor=f"staff:{admin.id}", school_id=user.school_id,
         subject=f"staff:{user.id}",
@@ -191,7 +203,7 @@ def set_active(user: StaffUser, active: bool, *, admin: StaffUser) -> None:
         return
     if not active:
         _keeps_an_admin(user)
-        user.sessions_revoked_at = now()
+        end_every_session(user, "deactivated")
         user.setup_token_hash = None
         user.setup_expires_at = None
     user.active = active
@@ -199,6 +211,13 @@ def set_active(user: StaffUser, active: bool, *, admin: StaffUser) -> None:
         "staff.reactivate" if active else "staff.deactivate",
         actor=f"staff:{admin.id}", school_id=user.school_id, subject=f"staff:{user.id}",
     )  # fmt: skip
+
+
+def is_locked(user: StaffUser) -> bool:
+    """Wrong passwords have locked this account from some address, or wrong codes have
+    closed its code step (an administrator can unlock it)."""
+    locked_codes = user.code_locked_until is not None and user.code_locked_until > now()
+    return locked_codes or locked_addresses(user) > 0
 
 
 def staff_page(school_id: int, *, page: int, per_page: int = 50):

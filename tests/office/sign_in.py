@@ -6,7 +6,7 @@ import pyotp
 
 from parentlink.core.clock import now
 from parentlink.db import db
-from parentlink.office import auth
+from parentlink.office import two_factor
 from tests.builders import STAFF_PASSWORD, csrf_token, staff
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # fixed, so a test can compute codes
@@ -18,7 +18,7 @@ def code_at(secret: str = SECRET, step_offset: int = 0) -> str:
 
 def staff_with_two_factor(school_id: int, email: str, role: str):
     user = staff(school_id, email=email, role=role)
-    codes = auth.enable_two_factor(user, SECRET, code_at())
+    codes = two_factor.enable_two_factor(user, SECRET, code_at())
     user.totp_last_step = None  # enrolment used this step; let the first sign-in use it too
     db.session.flush()
     return user, codes

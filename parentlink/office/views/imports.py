@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from parentlink.core.text import find_control
 from parentlink.db import db
 from parentlink.directory import reimport
 from parentlink.directory.importer import COLUMNS, REQUIRED
@@ -46,7 +47,8 @@ def _headers(upload: ImportUpload) -> list[str]:
         text, _ = decode(upload.content)
     except (FileProblem, UnicodeDecodeError):
         return []
-    return read_table(text)[0]
+    headers = read_table(text)[0]
+    return [] if any(find_control(h) for h in headers) else headers  # preview says why
 
 
 def upload():

@@ -10,9 +10,9 @@ from flask_login import current_user
 from parentlink.core.security import mark_token_page
 from parentlink.db import db
 from parentlink.messaging.addresses import display_mobile
+from parentlink.office import auth, staff_admin
 from parentlink.office import session as staff_session
-from parentlink.office import staff_admin
-from parentlink.office.forms import ActionForm
+from parentlink.office.forms import ActionForm, ChangePasswordForm
 from parentlink.office.models import Role, StaffUser
 from parentlink.office.permissions import Permission, can
 from parentlink.office.services import StaffError
@@ -35,6 +35,8 @@ def _colleague(staff_id: int) -> StaffUser:
 def staff_list():
     form = InviteForm()
     error = None
+    if request.method == "POST" and (gate := staff_session.confirm_gate(url_for("office.staff"))):
+        return gate
     if form.validate_on_submit():
         school = db.session.get(School, current_user.school_id)
         try:
@@ -47,16 +49,19 @@ def staff_list():
         else:
             return render_template("office/staff_link.html", user=user, link=link, new=True)
     page = staff_admin.staff_page(current_user.school_id, page=_page())
+    locked = {u.id for u in page.items if staff_admin.is_locked(u)}
     status = 422 if (error or form.errors) else 200
     return render_template(
         "office/staff.html", page=page, form=form, error=error, roles=[r.value for r in Role],
-        action=ActionForm(formdata=None),
+        action=ActionForm(formdata=None), locked=locked,
     ), status  # fmt: skip
 
 
 def staff_change(staff_id: int):
     """One change to a colleague's account, named by the button pressed."""
     user = _colleague(staff_id)
+    if gate := staff_session.confirm_gate(url_for("office.staff")):
+        return gate
     change = request.args.get("change", "")
     form = RoleForm() if change == "role" else ActionForm()
     if not form.validate_on_submit():
@@ -65,6 +70,8 @@ def staff_change(staff_id: int):
     try:
         if change == "role":
             staff_admin.change_role(user, form.role.data, admin=current_user)
+            if user.id == current_user.id:  # stepping down: your other sessions end
+                staff_session.keep_this_session(user)
             flash(f"{user.name} is now: {user.role.value}.")
         elif change == "reset-two-factor":
             staff_admin.reset_two_factor(user, admin=current_user)
@@ -76,6 +83,9 @@ def staff_change(staff_id: int):
         elif change == "reactivate":
             staff_admin.set_active(user, True, admin=current_user)
             flash(f"{user.name} can sign in again.")
+        elif change == "unlock":
+            auth.unlock(user, admin=current_user)
+            flash(f"{user.name} is unlocked: they can sign in again from anywhere.")
         elif change == "setup-link":
             if not user.active:
                 raise StaffError("reactivate the account first")
@@ -104,6 +114,7 @@ def set_up(token: str):
         except StaffError as exc:
             error = str(exc)
         else:
+            staff_session.end_every_session(user, "password set by link")
             staff_session.end()
             flash("Your password is set. Please sign in.")
             return redirect(url_for("office.login"), code=303)
@@ -127,4 +138,6 @@ def account():
                   "Your mobile number is removed.")  # fmt: skip
             return redirect(url_for("office.account"), code=303)
     status = 422 if (error or form.errors) else 200
-    return render_template("office/account.html", form=form, error=error), status
+    return render_template(
+        "office/account.html", form=form, error=error, password_form=ChangePasswordForm()
+    ), status
