@@ -72,14 +72,16 @@ def test_a_request_signed_for_another_deployment_is_refused_whatever_its_host_he
     app.config.update(TWILIO_AUTH_TOKEN=EXAMPLE_TOKEN, PUBLIC_URL="https://parentlink.example.com")
     assert not _check(app, EXAMPLE_PARAMS, "RSOYDt4T1cUTdK1PDd93/VVr8B8=", host="mycompany.com")
     forwarded = {"X-Forwarded-Host": "mycompany.com", "X-Forwarded-Proto": "https"}
-    with app.test_request_context(
-        "/myapp.php?foo=1&bar=2",
-        method="POST",
-        data=EXAMPLE_PARAMS,
-        headers={"X-Twilio-Signature": "RSOYDt4T1cUTdK1PDd93/VVr8B8=", **forwarded},
+    with (
+        app.test_request_context(
+            "/myapp.php?foo=1&bar=2",
+            method="POST",
+            data=EXAMPLE_PARAMS,
+            headers={"X-Twilio-Signature": "RSOYDt4T1cUTdK1PDd93/VVr8B8=", **forwarded},
+        ),
+        pytest.raises(Forbidden),
     ):
-        with pytest.raises(Forbidden):
-            require_twilio_signature()
+        require_twilio_signature()
 
 
 @pytest.fixture
