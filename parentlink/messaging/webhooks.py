@@ -7,6 +7,7 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from parentlink.campaigns.models import Invitation
 from parentlink.core.clock import now
 from parentlink.db import db
 from parentlink.messaging.fallback import fall_back
@@ -75,6 +76,11 @@ def twilio_status():
             fall_back(message, at, reason, error_code)  # the link is issued again
     if sid and not message.provider_id:
         message.provider_id = sid  # the report overtook the dispatcher's own record
+    if status in (MessageStatus.SENT, MessageStatus.DELIVERED) and message.invitation_id:
+        # However the acceptance reaches us (here, before the dispatcher recorded it or
+        # after a crash lost its record), the invitation counts as sent from then.
+        message.sent_at = message.sent_at or at
+        db.session.get(Invitation, message.invitation_id).mark_sent(at)
     message.note(at, "twilio", reported or "unknown", error_code=error_code, applied=applied)
     return "", 204
 
