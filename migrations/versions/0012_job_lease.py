@@ -1,10 +1,11 @@
-"""the jobs leader's lease
+"""the jobs leader's lease; the adaptive share of a channel's rate
 
 Revision ID: 0012
 Revises: 0010
 One row naming the jobs process that leads, its lease's expiry on the database's clock and
 an epoch that goes up at each change of leader: every commit a job makes checks it (a fence),
 so a leader that froze or lost its connection cannot commit after a standby took over.
+rate_bucket.factor: the share of the configured rate in use, cut when a provider answers 429.
 """
 
 import sqlalchemy as sa
@@ -26,7 +27,11 @@ def upgrade() -> None:
         sa.Column("acquired_at", sa.Float(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_job_lease")),
     )
+    with op.batch_alter_table("rate_bucket", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("factor", sa.Double(), nullable=False, server_default="1"))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("rate_bucket", schema=None) as batch_op:
+        batch_op.drop_column("factor")
     op.drop_table("job_lease")
