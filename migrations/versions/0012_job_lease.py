@@ -6,6 +6,7 @@ One row naming the jobs process that leads, its lease's expiry on the database's
 an epoch that goes up at each change of leader: every commit a job makes checks it (a fence),
 so a leader that froze or lost its connection cannot commit after a standby took over.
 rate_bucket.factor: the share of the configured rate in use, cut when a provider answers 429.
+contact.email_complained: the contact reported our email as spam (ARF): no more email.
 """
 
 import sqlalchemy as sa
@@ -29,9 +30,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("rate_bucket", schema=None) as batch_op:
         batch_op.add_column(sa.Column("factor", sa.Double(), nullable=False, server_default="1"))
+    with op.batch_alter_table("contact", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("email_complained", sa.Boolean(), nullable=False, server_default="0")
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("contact", schema=None) as batch_op:
+        batch_op.drop_column("email_complained")
     with op.batch_alter_table("rate_bucket", schema=None) as batch_op:
         batch_op.drop_column("factor")
     op.drop_table("job_lease")

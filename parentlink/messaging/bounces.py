@@ -8,11 +8,11 @@ that rewrote the return path) is matched by the returned Message-ID instead, but
 its recipient is the message's address.
 
 `ingest_maildir` reads the new mails of PARENTLINK_BOUNCE_MAILDIR (the mail server
-delivers the bounce address there): a hard bounce (Action: failed, Status 5.x.x) marks
-the email BOUNCED, flags the contact for the office's data-quality list and sends the
-invitation by SMS instead, once; a delayed one (4.x.x) is kept as an event only. Mails
-it has read are deleted; mails it cannot read or match are moved to the Maildir's
-`unrecognised` folder for a person to look at, with a line in the log.
+delivers the bounce address there) as servers really send them (bounce_reading.py: RFC
+3464, the formats flufl.bounce knows, ARF complaints, auto-replies) and acts by cause
+(`apply_dsn`, bounce_causes.py). Mails it has read are deleted; mails it cannot read or
+match are moved to the Maildir's `unrecognised` folder for a person to look at, with a
+line in the log.
 """
 
 from __future__ import annotations
@@ -26,14 +26,17 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
+from parentlink.core.audit import AuditEvent, record
 from parentlink.core.clock import now
 from parentlink.db import db, transaction
-from parentlink.directory.models import Channel
-from parentlink.messaging.dsn import Dsn, NotADsn, RecipientStatus, parse_dsn
+from parentlink.directory.models import Channel, Contact
+from parentlink.messaging.bounce_causes import Cause, classify, explain_sender_problem
+from parentlink.messaging.bounce_reading import AutoReply, Complaint, read_report
+from parentlink.messaging.dsn import Dsn, NotADsn, RecipientStatus
 from parentlink.messaging.fallback import fall_back
-from parentlink.messaging.models import Message, MessageStatus
+from parentlink.messaging.models import DeliveryEvent, Message, MessageStatus
 
 log = logging.getLogger("parentlink.bounces")
 UNRECOGNISED = "unrecognised"
@@ -90,26 +93,129 @@ def bounce(message: Message, at: datetime, reason: str, code: str | None, *, har
 
 
 def apply_dsn(report: Dsn, at: datetime) -> bool | None:
-    """Record what the DSN says about our message: None if it is about none of ours,
-    else whether it bounced the message now."""
+    """Record what the bounce says about our message, by its cause (bounce_causes.py):
+    None if it is about none of ours, else whether it bounced the message now.
+
+    - the recipient is wrong: bounced, the contact flagged, the invitation sent by SMS;
+    - our mail was refused (SPF, DKIM, DMARC, reputation, reverse DNS, content): bounced
+      and sent by SMS, the contact NOT flagged; the administrator is told once;
+    - a full mailbox or another passing failure: bounced and sent by SMS, not flagged, but
+      counted: the third such bounce for the same contact flags the address;
+    - a delay: recorded only."""
     message, status = _match(report)
     if message is None or status is None:
         return None
+    cause = classify(status)
     reason = f"the mail server reported {status.action} ({status.status})"
     if status.diagnostic:
         reason += f": {status.diagnostic}"
     applied = False
-    if message.channel is Channel.EMAIL and status.gave_up:
-        applied = bounce(message, at, reason, status.status, hard=status.hard)
+    if message.channel is Channel.EMAIL and cause is not Cause.DELAYED:
+        hard = cause is Cause.RECIPIENT or (
+            cause in (Cause.MAILBOX_FULL, Cause.SOFT) and _soft_bounces(message) >= SOFT_LIMIT - 1
+        )
+        applied = bounce(message, at, reason, status.status, hard=hard)
+        if cause is Cause.SENDER:
+            _tell_the_administrator(message.school_id, status, at)
     message.note(
         at,
         "dsn",
         f"{status.action} {status.status}",
         error_code=status.status,
-        detail=status.diagnostic or None,
+        detail=f"[{cause.value}] {status.diagnostic}".strip(),
         applied=applied,
     )
     return applied
+
+
+SOFT_LIMIT = 3  # soft bounces (full mailbox…) for one contact before the address is flagged
+SENDER_NOTICE = "mail.sender_refused"
+
+
+def _soft_bounces(message: Message) -> int:
+    """Earlier full-mailbox or soft bounces of this contact's emails."""
+    if message.contact_id is None:
+        return 0
+    return db.session.scalar(
+        select(func.count(DeliveryEvent.id))
+        .join(Message, Message.id == DeliveryEvent.message_id)
+        .where(
+            Message.contact_id == message.contact_id,
+            DeliveryEvent.source == "dsn",
+            or_(
+                DeliveryEvent.detail.like(f"[{Cause.MAILBOX_FULL.value}]%"),
+                DeliveryEvent.detail.like(f"[{Cause.SOFT.value}]%"),
+            ),
+        )
+    )
+
+
+def _tell_the_administrator(school_id: int, status: RecipientStatus, at: datetime) -> None:
+    """Once per school and problem: an entry in the audit log (administrators read it) and
+    a warning in the log, with what is wrong and what to fix. No parent's details."""
+    what, fix = explain_sender_problem(status)
+    subject = f"problem:{what[:100]}"
+    told = db.session.scalar(
+        select(AuditEvent.id).where(
+            AuditEvent.school_id == school_id,
+            AuditEvent.action == SENDER_NOTICE,
+            AuditEvent.subject == subject,
+        )
+    )
+    if told is not None:
+        return
+    record(
+        SENDER_NOTICE,
+        actor="system:bounces",
+        school_id=school_id,
+        subject=subject,
+        problem=what,
+        fix=fix,
+        status=status.status,
+    )
+    log.warning("bounces: our mail is refused (%s): %s; to fix: %s", status.status, what, fix)
+
+
+def apply_complaint(report: Complaint, at: datetime) -> bool | None:
+    """A parent reported our email as spam: no more email to that address (as STOP does
+    for texts); the office sees it on the data-quality list. None if not about ours."""
+    message = _complained_about(report)
+    if message is None:
+        return None
+    contact = db.session.get(Contact, message.contact_id) if message.contact_id else None
+    stopped = False
+    if contact is not None and contact.email and contact.email.lower() == message.to_address:
+        stopped = not contact.email_complained
+        contact.email_complained = True
+    message.note(at, "arf", f"complaint {report.feedback_type}", applied=stopped)
+    return stopped
+
+
+def apply_auto_reply(report: AutoReply, at: datetime) -> bool | None:
+    """An out-of-office answer to one of our emails: recorded, nothing changes."""
+    message = _complained_about(report)
+    if message is None:
+        return None
+    message.note(at, "auto-reply", "auto-reply", applied=False)
+    return False
+
+
+def _complained_about(report: Complaint | AutoReply) -> Message | None:
+    """Our message, by VERP address, else by its Message-ID (complaints often hide the
+    recipient, so the Message-ID is enough here: a complaint only stops email)."""
+    for address in report.delivered_to:
+        message_id = message_id_from(address)
+        if message_id is not None:
+            return db.session.get(Message, message_id, with_for_update=True)
+    for ref in report.message_ids:
+        found = _OUR_MESSAGE_ID.match(ref)
+        if found is not None:
+            return db.session.scalar(
+                select(Message)
+                .where(Message.id == int(found.group(1)), Message.school_id == int(found.group(2)))
+                .with_for_update()
+            )
+    return None
 
 
 def _match(report: Dsn) -> tuple[Message | None, RecipientStatus | None]:
@@ -166,7 +272,7 @@ def ingest_maildir(path: str) -> BounceCounts:
             continue
         counts.read += 1
         try:
-            report = parse_dsn(raw)
+            report = read_report(raw)
         except NotADsn as exc:
             log.warning("bounces: %s is not a delivery status notification (%s)", key, exc)
             _set_aside(box, key)
@@ -179,7 +285,7 @@ def ingest_maildir(path: str) -> BounceCounts:
             continue
         try:
             with transaction():
-                bounced = apply_dsn(report, now())
+                bounced = _APPLY[type(report)](report, now())
         except Exception:
             log.exception("bounces: recording %s failed; it stays for the next run", key)
             counts.errors += 1
@@ -195,6 +301,9 @@ def ingest_maildir(path: str) -> BounceCounts:
         else:
             counts.noted += 1
     return counts
+
+
+_APPLY = {Dsn: apply_dsn, Complaint: apply_complaint, AutoReply: apply_auto_reply}
 
 
 def _set_aside(box: mailbox.Maildir, key: str) -> None:

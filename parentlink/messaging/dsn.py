@@ -53,11 +53,16 @@ class Dsn:
 
 def parse_dsn(raw: bytes) -> Dsn:
     """The DSN in `raw`; NotADsn if it is something else (an autoreply, a broken mail)."""
-    mail = BytesParser(policy=policy.default).parsebytes(raw)
-    if mail.get_content_type() != "multipart/report":
+    return dsn_from(BytesParser(policy=policy.default).parsebytes(raw))
+
+
+def dsn_from(mail: EmailMessage) -> Dsn:
+    """The DSN in a parsed mail. Read as servers really send them: a `message/delivery-status`
+    part anywhere (also nested in `multipart/mixed`, or under a `multipart/report` that
+    forgot its `report-type`), and an Action with a comment ("failed (Bad destination
+    mailbox address)") read by its first word."""
+    if not mail.is_multipart():
         raise NotADsn(f"a {mail.get_content_type()} mail, not a multipart/report")
-    if (mail.get_param("report-type") or "").lower() != "delivery-status":
-        raise NotADsn(f"a report of type {mail.get_param('report-type')!r}")
     status_part = next(
         (
             p
@@ -83,7 +88,7 @@ def parse_dsn(raw: bytes) -> Dsn:
 
 
 def _recipient(block: Message) -> RecipientStatus | None:
-    action = str(block.get("Action", "")).strip().lower()
+    action = (str(block.get("Action", "")).strip().lower().split() or [""])[0]
     status = str(block.get("Status", "")).split()[0:1]
     recipient = _typed_address(block.get("Final-Recipient")) or _typed_address(
         block.get("Original-Recipient")
@@ -102,6 +107,11 @@ def _typed_address(value: object) -> str:
     if not address:
         address = kind
     return address.strip().strip("<>").lower()
+
+
+def delivered_to(mail: EmailMessage) -> list[str]:
+    """Where the receiving system says it delivered the mail (our VERP address, if so)."""
+    return _addresses(mail)
 
 
 def _addresses(mail: EmailMessage) -> list[str]:
