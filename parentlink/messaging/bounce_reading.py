@@ -22,9 +22,7 @@ import email
 import logging
 import re
 from dataclasses import dataclass, field
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
+from email.message import Message
 
 from flufl.bounce import all_failures
 
@@ -57,7 +55,9 @@ class AutoReply:
 
 def read_report(raw: bytes) -> Dsn | Complaint | AutoReply:
     """What a mail in the bounce Maildir is; NotADsn if it is none of these."""
-    mail = BytesParser(policy=policy.default).parsebytes(raw)
+    # One parse, with the classic policy: it is several times faster than the modern one
+    # on header-heavy bounces, and it is the one flufl.bounce expects.
+    mail = email.message_from_bytes(raw)
     ids = _our_ids(raw)
     complaint = _complaint(mail, ids)
     if complaint is not None:
@@ -65,7 +65,7 @@ def read_report(raw: bytes) -> Dsn | Complaint | AutoReply:
     try:
         report = dsn_from(mail)
     except NotADsn as not_standard:
-        report = _from_flufl(raw, mail, ids)
+        report = _from_flufl(mail, ids)
         if report is None:
             if _is_auto_reply(mail):
                 sender = str(mail.get("From", ""))
@@ -82,9 +82,9 @@ def _our_ids(raw: bytes) -> list[str]:
     return list(dict.fromkeys(m.decode() for m in OUR_MESSAGE_ID.findall(raw)))
 
 
-def _from_flufl(raw: bytes, mail: EmailMessage, ids: list[str]) -> Dsn | None:
+def _from_flufl(mail: Message, ids: list[str]) -> Dsn | None:
     try:
-        temporary, permanent = all_failures(email.message_from_bytes(raw))
+        temporary, permanent = all_failures(mail)
     except Exception:  # noqa: BLE001 - a detector choking on a malformed mail: not a bounce
         return None
     if not temporary and not permanent:
@@ -102,14 +102,15 @@ def _from_flufl(raw: bytes, mail: EmailMessage, ids: list[str]) -> Dsn | None:
     return Dsn(delivered_to=delivered_to(mail), message_ids=ids, recipients=recipients)
 
 
-def _plain_text(mail: EmailMessage) -> str:
+def _plain_text(mail: Message) -> str:
     parts = []
     for part in mail.walk():
         if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True) or b""
+            charset = part.get_content_charset() or "utf-8"
             try:
-                parts.append(part.get_content())
-            except (LookupError, ValueError):
-                payload = part.get_payload(decode=True) or b""
+                parts.append(payload.decode(charset, "replace"))
+            except LookupError:
                 parts.append(payload.decode("utf-8", "replace"))
     return "\n".join(parts)[:20_000]
 
@@ -128,7 +129,7 @@ def _diagnostic(text: str) -> str:
     return ""
 
 
-def _complaint(mail: EmailMessage, ids: list[str]) -> Complaint | None:
+def _complaint(mail: Message, ids: list[str]) -> Complaint | None:
     feedback = next(
         (p for p in mail.walk() if p.get_content_type() == "message/feedback-report"), None
     )
@@ -160,7 +161,7 @@ def _address_list(value: str) -> list[str]:
     return [a.lower() for a in re.findall(r"[^\s<>,;:\"]+@[^\s<>,;:\"]+", value)]
 
 
-def _is_auto_reply(mail: EmailMessage) -> bool:
+def _is_auto_reply(mail: Message) -> bool:
     auto = str(mail.get("Auto-Submitted", "")).lower()
     return (
         auto.startswith("auto-replied")

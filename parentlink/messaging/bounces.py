@@ -261,37 +261,61 @@ class BounceCounts:
         return asdict(self)
 
 
+BATCH = 200  # mails recorded per transaction; each is deleted only once it is committed
+
+
 def ingest_maildir(path: str) -> BounceCounts:
-    """Read the DSNs waiting in the Maildir at `path` (see the module's docstring)."""
+    """Read the bounces waiting in the Maildir at `path` (see the module's docstring).
+
+    Mails are recorded a batch at a time in one transaction, and deleted only once it is
+    committed (a crash before reads them again; applying a bounce twice changes nothing the
+    second time). If recording one of them fails, the batch is rolled back and recorded one
+    mail per transaction, so the failing mail stays for the next run and the rest go."""
     box = mailbox.Maildir(path, factory=None, create=False)
     counts = BounceCounts()
-    for key in list(box.iterkeys()):
+    keys = list(box.iterkeys())
+    for start in range(0, len(keys), BATCH):
+        batch = keys[start : start + BATCH]
         try:
-            raw = box.get_bytes(key)
-        except KeyError:  # another reader took it meanwhile
-            continue
-        counts.read += 1
-        try:
-            report = read_report(raw)
-        except NotADsn as exc:
-            log.warning("bounces: %s is not a delivery status notification (%s)", key, exc)
-            _set_aside(box, key)
-            counts.unrecognised += 1
-            continue
-        except Exception:  # a mail malformed beyond what the parser copes with
-            log.exception("bounces: could not read %s", key)
-            _set_aside(box, key)
-            counts.unrecognised += 1
-            continue
-        try:
-            with transaction():
+            _ingest(box, batch, counts)
+        except _RecordingFailed:
+            for key in batch:
+                try:
+                    _ingest(box, [key], counts)
+                except _RecordingFailed:
+                    log.exception("bounces: recording %s failed; it stays for the next run", key)
+                    counts.errors += 1
+    return counts
+
+
+class _RecordingFailed(Exception):
+    pass
+
+
+def _ingest(box: mailbox.Maildir, keys: list[str], counts: BounceCounts) -> None:
+    done: list[tuple[str, bool | None]] = []
+    read = 0
+    with transaction():
+        for key in keys:
+            try:
+                raw = box.get_bytes(key)
+            except KeyError:  # another reader took it meanwhile
+                continue
+            read += 1
+            report = _read(key, raw)
+            if report is None:
+                done.append((key, None))
+                continue
+            try:
                 bounced = _APPLY[type(report)](report, now())
-        except Exception:
-            log.exception("bounces: recording %s failed; it stays for the next run", key)
-            counts.errors += 1
-            continue
+            except Exception as exc:
+                raise _RecordingFailed(key) from exc
+            if bounced is None:
+                log.warning("bounces: %s is not about any message of ours", key)
+            done.append((key, bounced))
+    counts.read += read
+    for key, bounced in done:  # committed: now the mails may go
         if bounced is None:
-            log.warning("bounces: %s is not about any message of ours", key)
             _set_aside(box, key)
             counts.unrecognised += 1
             continue
@@ -300,7 +324,17 @@ def ingest_maildir(path: str) -> BounceCounts:
             counts.bounced += 1
         else:
             counts.noted += 1
-    return counts
+
+
+def _read(key: str, raw: bytes):
+    """The report in a mail, or None (not one we can read: it is set aside)."""
+    try:
+        return read_report(raw)
+    except NotADsn as exc:
+        log.warning("bounces: %s is not a delivery status notification (%s)", key, exc)
+    except Exception:  # a mail malformed beyond what the parser copes with
+        log.exception("bounces: could not read %s", key)
+    return None
 
 
 _APPLY = {Dsn: apply_dsn, Complaint: apply_complaint, AutoReply: apply_auto_reply}
