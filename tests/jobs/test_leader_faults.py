@@ -135,9 +135,9 @@ def _leader_and_standby(engine, start):
     leader = start("jobs_a")
     assert _wait_for(lambda: len(_runs(engine)) >= 2, 30) is not None, leader.log()
     standby = start("jobs_b")
+    assert _wait_for(lambda: "waiting as standby" in standby.log(), 60) is not None, standby.log()
     time.sleep(2 * LEASE)
     assert {run.pid for run in _runs(engine)} == {leader.pid}, "two leaders at once"
-    assert "waiting as standby" in standby.log(), standby.log()
     return leader, standby
 
 
