@@ -12,6 +12,7 @@ class ScheduledJob:
     options: dict
     description: str
     setting: str | None = None  # scheduled only when this setting is not empty
+    without_setting: str = ""  # what the log says when it is not scheduled for that
 
 
 SCHEDULE: tuple[ScheduledJob, ...] = (
@@ -66,6 +67,7 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         options={"seconds": 300},
         description="Read bounce reports: mark bounced emails, send by SMS instead.",
         setting="BOUNCE_MAILDIR",
+        without_setting="no Maildir configured (PARENTLINK_BOUNCE_MAILDIR)",
     ),
 )
 
@@ -73,6 +75,15 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
 def scheduled(config) -> tuple[ScheduledJob, ...]:
     """The jobs this deployment runs (a job tied to a setting only when it is set)."""
     return tuple(job for job in SCHEDULE if not job.setting or config.get(job.setting))
+
+
+def not_scheduled(config) -> dict[str, str]:
+    """The jobs this deployment leaves out, and why."""
+    return {
+        job.name: job.without_setting or f"{job.setting} is not set"
+        for job in SCHEDULE
+        if job.setting and not config.get(job.setting)
+    }
 
 
 def parse_intervals(text: str) -> dict[str, int]:

@@ -106,6 +106,9 @@ def from_environment(instance_path: str) -> dict:
         # An MIS file uploaded but never imported (hours).
         "RETAIN_ABANDONED_UPLOADS_HOURS": _int("PARENTLINK_RETAIN_ABANDONED_UPLOADS_HOURS", 24),
         "JOBS_INTERVALS": env("PARENTLINK_JOBS_INTERVALS", ""),
+        # PostgreSQL: the jobs leader's lease (seconds); a standby takes over within about
+        # this long plus a sixth of it after the leader dies, freezes or loses the database.
+        "JOBS_LEASE_SECONDS": _int("PARENTLINK_JOBS_LEASE_SECONDS", 30),
         "JOBS_LOCK_PATH": env("PARENTLINK_JOBS_LOCK", str(Path(instance_path) / "jobs.lock")),
         # Staff sessions end this long after sign-in, however active (besides 30 idle minutes).
         "STAFF_SESSION_HOURS": _int("PARENTLINK_STAFF_SESSION_HOURS", 12),

@@ -19,6 +19,7 @@ from parentlink.concerns.alerts import ConcernAlert, ConcernDigest
 from parentlink.concerns.models import Concern, ConcernAttachment, ConcernEntry, ConcernView
 from parentlink.core.audit import AuditEvent
 from parentlink.core.jobruns import JobRun
+from parentlink.core.leadership import JobLease
 from parentlink.directory.models import (
     ColumnMapping,
     Contact,
@@ -55,6 +56,7 @@ __all__ = [
     "InvitationLink",
     "JobRun",
     "InboundMessage",
+    "JobLease",
     "LoginAttempt",
     "Message",
     "Pupil",

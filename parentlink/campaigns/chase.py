@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from parentlink.campaigns.invitation_links import issue_link
 from parentlink.campaigns.models import (
@@ -104,17 +105,23 @@ def chase_campaign(
     if due_first == 0:
         return
     start_of_day = datetime.combine(calendar.local(at).date(), time(0), calendar.zone)
-    ids = db.session.scalars(
-        due_reminders_query(campaign, due_first, due_others, start_of_day)
-    ).all()
+    due = due_reminders_query(campaign, due_first, due_others, start_of_day)
+    ids = db.session.scalars(due).all()
     for chunk in _chunks(ids, 500):
-        invitations = db.session.scalars(
-            select(Invitation)
-            .where(Invitation.id.in_(chunk))
+        # Claim them: locked until this run commits, skipping any another run holds, and
+        # still owed once locked (a run that committed first already raised their count),
+        # so two chases at once never remind a carer twice.
+        claimed = (
+            due.where(Invitation.id.in_(chunk))
+            .with_for_update(skip_locked=True, of=Invitation)
+            .with_only_columns(Invitation)
             .options(selectinload(Invitation.contact), selectinload(Invitation.pupils))
-        ).all()
+        )
+        invitations = db.session.scalars(claimed).all()
         for invitation in invitations:
             step_index = invitation.reminders_sent
+            if not claim_reminder(invitation, step_index, at):
+                continue  # another run took this reminder first
             counts.messages += _remind(invitation, campaign, steps[step_index], step_index, at)
             counts.reminded += 1
 
@@ -174,7 +181,29 @@ def remind_by_hand(invitation: Invitation, at: datetime) -> int:
     """The office's "remind now": the next reminder, on the carer's own channel, at once.
     It counts as one of the reminders, so the chase goes on from there."""
     index = min(invitation.reminders_sent, MAX_REMINDERS - 1)
+    if not claim_reminder(invitation, invitation.reminders_sent, at, counted=index + 1):
+        return 0
     return _remind(invitation, invitation.campaign, Step(0, "same"), index, at)
+
+
+def claim_reminder(
+    invitation: Invitation, seen: int, at: datetime, counted: int | None = None
+) -> bool:
+    """Count the reminder in the database only if the count is still the one we read
+    (compare and set): of two runs at once, one wins and the other sends nothing. On
+    PostgreSQL the loser waits for the winner's row lock and then finds the count moved;
+    on SQLite writers go one at a time, and the second finds it moved too."""
+    won = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.reminders_sent == seen)
+        .values(reminders_sent=counted or seen + 1, last_reminded_at=at)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if won != 1:
+        return False
+    set_committed_value(invitation, "reminders_sent", counted or seen + 1)
+    set_committed_value(invitation, "last_reminded_at", at)
+    return True
 
 
 def _remind(
@@ -203,8 +232,6 @@ def _remind(
             invitation_id=invitation.id,
             link_token=token,
         )
-    invitation.reminders_sent = index + 1
-    invitation.last_reminded_at = at
     return len(channels)
 
 

@@ -53,6 +53,8 @@ class Contact(db.Model):
     preferred_channel: Mapped[Channel] = mapped_column(default=Channel.SMS)
     language: Mapped[str] = mapped_column(String(10), default="en")
     sms_opted_out: Mapped[bool] = mapped_column(default=False)
+    # They reported our email as spam (an ARF complaint): no more email, as STOP for texts.
+    email_complained: Mapped[bool] = mapped_column(default=False, server_default="0")
     details_flagged_at: Mapped[datetime | None]  # the office should check these details
     details_flag_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=now)
@@ -62,7 +64,7 @@ class Contact(db.Model):
     def address_for(self, channel: Channel) -> str | None:
         if channel is Channel.SMS:
             return None if self.sms_opted_out else self.mobile
-        return self.email
+        return None if self.email_complained else self.email
 
     def best_channel(self) -> Channel | None:
         """The preferred channel if it can be used, else the other one, else None."""

@@ -8,11 +8,11 @@ that rewrote the return path) is matched by the returned Message-ID instead, but
 its recipient is the message's address.
 
 `ingest_maildir` reads the new mails of PARENTLINK_BOUNCE_MAILDIR (the mail server
-delivers the bounce address there): a hard bounce (Action: failed, Status 5.x.x) marks
-the email BOUNCED, flags the contact for the office's data-quality list and sends the
-invitation by SMS instead, once; a delayed one (4.x.x) is kept as an event only. Mails
-it has read are deleted; mails it cannot read or match are moved to the Maildir's
-`unrecognised` folder for a person to look at, with a line in the log.
+delivers the bounce address there) as servers really send them (bounce_reading.py: RFC
+3464, the formats flufl.bounce knows, ARF complaints, auto-replies) and acts by cause
+(`apply_dsn`, bounce_causes.py). Mails it has read are deleted; mails it cannot read or
+match are moved to the Maildir's `unrecognised` folder for a person to look at, with a
+line in the log.
 """
 
 from __future__ import annotations
@@ -26,14 +26,17 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
+from parentlink.core.audit import AuditEvent, record
 from parentlink.core.clock import now
 from parentlink.db import db, transaction
-from parentlink.directory.models import Channel
-from parentlink.messaging.dsn import Dsn, NotADsn, RecipientStatus, parse_dsn
+from parentlink.directory.models import Channel, Contact
+from parentlink.messaging.bounce_causes import Cause, classify, explain_sender_problem
+from parentlink.messaging.bounce_reading import AutoReply, Complaint, read_report
+from parentlink.messaging.dsn import Dsn, NotADsn, RecipientStatus
 from parentlink.messaging.fallback import fall_back
-from parentlink.messaging.models import Message, MessageStatus
+from parentlink.messaging.models import DeliveryEvent, Message, MessageStatus
 
 log = logging.getLogger("parentlink.bounces")
 UNRECOGNISED = "unrecognised"
@@ -90,26 +93,129 @@ def bounce(message: Message, at: datetime, reason: str, code: str | None, *, har
 
 
 def apply_dsn(report: Dsn, at: datetime) -> bool | None:
-    """Record what the DSN says about our message: None if it is about none of ours,
-    else whether it bounced the message now."""
+    """Record what the bounce says about our message, by its cause (bounce_causes.py):
+    None if it is about none of ours, else whether it bounced the message now.
+
+    - the recipient is wrong: bounced, the contact flagged, the invitation sent by SMS;
+    - our mail was refused (SPF, DKIM, DMARC, reputation, reverse DNS, content): bounced
+      and sent by SMS, the contact NOT flagged; the administrator is told once;
+    - a full mailbox or another passing failure: bounced and sent by SMS, not flagged, but
+      counted: the third such bounce for the same contact flags the address;
+    - a delay: recorded only."""
     message, status = _match(report)
     if message is None or status is None:
         return None
+    cause = classify(status)
     reason = f"the mail server reported {status.action} ({status.status})"
     if status.diagnostic:
         reason += f": {status.diagnostic}"
     applied = False
-    if message.channel is Channel.EMAIL and status.gave_up:
-        applied = bounce(message, at, reason, status.status, hard=status.hard)
+    if message.channel is Channel.EMAIL and cause is not Cause.DELAYED:
+        hard = cause is Cause.RECIPIENT or (
+            cause in (Cause.MAILBOX_FULL, Cause.SOFT) and _soft_bounces(message) >= SOFT_LIMIT - 1
+        )
+        applied = bounce(message, at, reason, status.status, hard=hard)
+        if cause is Cause.SENDER:
+            _tell_the_administrator(message.school_id, status, at)
     message.note(
         at,
         "dsn",
         f"{status.action} {status.status}",
         error_code=status.status,
-        detail=status.diagnostic or None,
+        detail=f"[{cause.value}] {status.diagnostic}".strip(),
         applied=applied,
     )
     return applied
+
+
+SOFT_LIMIT = 3  # soft bounces (full mailbox…) for one contact before the address is flagged
+SENDER_NOTICE = "mail.sender_refused"
+
+
+def _soft_bounces(message: Message) -> int:
+    """Earlier full-mailbox or soft bounces of this contact's emails."""
+    if message.contact_id is None:
+        return 0
+    return db.session.scalar(
+        select(func.count(DeliveryEvent.id))
+        .join(Message, Message.id == DeliveryEvent.message_id)
+        .where(
+            Message.contact_id == message.contact_id,
+            DeliveryEvent.source == "dsn",
+            or_(
+                DeliveryEvent.detail.like(f"[{Cause.MAILBOX_FULL.value}]%"),
+                DeliveryEvent.detail.like(f"[{Cause.SOFT.value}]%"),
+            ),
+        )
+    )
+
+
+def _tell_the_administrator(school_id: int, status: RecipientStatus, at: datetime) -> None:
+    """Once per school and problem: an entry in the audit log (administrators read it) and
+    a warning in the log, with what is wrong and what to fix. No parent's details."""
+    what, fix = explain_sender_problem(status)
+    subject = f"problem:{what[:100]}"
+    told = db.session.scalar(
+        select(AuditEvent.id).where(
+            AuditEvent.school_id == school_id,
+            AuditEvent.action == SENDER_NOTICE,
+            AuditEvent.subject == subject,
+        )
+    )
+    if told is not None:
+        return
+    record(
+        SENDER_NOTICE,
+        actor="system:bounces",
+        school_id=school_id,
+        subject=subject,
+        problem=what,
+        fix=fix,
+        status=status.status,
+    )
+    log.warning("bounces: our mail is refused (%s): %s; to fix: %s", status.status, what, fix)
+
+
+def apply_complaint(report: Complaint, at: datetime) -> bool | None:
+    """A parent reported our email as spam: no more email to that address (as STOP does
+    for texts); the office sees it on the data-quality list. None if not about ours."""
+    message = _complained_about(report)
+    if message is None:
+        return None
+    contact = db.session.get(Contact, message.contact_id) if message.contact_id else None
+    stopped = False
+    if contact is not None and contact.email and contact.email.lower() == message.to_address:
+        stopped = not contact.email_complained
+        contact.email_complained = True
+    message.note(at, "arf", f"complaint {report.feedback_type}", applied=stopped)
+    return stopped
+
+
+def apply_auto_reply(report: AutoReply, at: datetime) -> bool | None:
+    """An out-of-office answer to one of our emails: recorded, nothing changes."""
+    message = _complained_about(report)
+    if message is None:
+        return None
+    message.note(at, "auto-reply", "auto-reply", applied=False)
+    return False
+
+
+def _complained_about(report: Complaint | AutoReply) -> Message | None:
+    """Our message, by VERP address, else by its Message-ID (complaints often hide the
+    recipient, so the Message-ID is enough here: a complaint only stops email)."""
+    for address in report.delivered_to:
+        message_id = message_id_from(address)
+        if message_id is not None:
+            return db.session.get(Message, message_id, with_for_update=True)
+    for ref in report.message_ids:
+        found = _OUR_MESSAGE_ID.match(ref)
+        if found is not None:
+            return db.session.scalar(
+                select(Message)
+                .where(Message.id == int(found.group(1)), Message.school_id == int(found.group(2)))
+                .with_for_update()
+            )
+    return None
 
 
 def _match(report: Dsn) -> tuple[Message | None, RecipientStatus | None]:
@@ -155,37 +261,61 @@ class BounceCounts:
         return asdict(self)
 
 
+BATCH = 200  # mails recorded per transaction; each is deleted only once it is committed
+
+
 def ingest_maildir(path: str) -> BounceCounts:
-    """Read the DSNs waiting in the Maildir at `path` (see the module's docstring)."""
+    """Read the bounces waiting in the Maildir at `path` (see the module's docstring).
+
+    Mails are recorded a batch at a time in one transaction, and deleted only once it is
+    committed (a crash before reads them again; applying a bounce twice changes nothing the
+    second time). If recording one of them fails, the batch is rolled back and recorded one
+    mail per transaction, so the failing mail stays for the next run and the rest go."""
     box = mailbox.Maildir(path, factory=None, create=False)
     counts = BounceCounts()
-    for key in list(box.iterkeys()):
+    keys = list(box.iterkeys())
+    for start in range(0, len(keys), BATCH):
+        batch = keys[start : start + BATCH]
         try:
-            raw = box.get_bytes(key)
-        except KeyError:  # another reader took it meanwhile
-            continue
-        counts.read += 1
-        try:
-            report = parse_dsn(raw)
-        except NotADsn as exc:
-            log.warning("bounces: %s is not a delivery status notification (%s)", key, exc)
-            _set_aside(box, key)
-            counts.unrecognised += 1
-            continue
-        except Exception:  # a mail malformed beyond what the parser copes with
-            log.exception("bounces: could not read %s", key)
-            _set_aside(box, key)
-            counts.unrecognised += 1
-            continue
-        try:
-            with transaction():
-                bounced = apply_dsn(report, now())
-        except Exception:
-            log.exception("bounces: recording %s failed; it stays for the next run", key)
-            counts.errors += 1
-            continue
+            _ingest(box, batch, counts)
+        except _RecordingFailed:
+            for key in batch:
+                try:
+                    _ingest(box, [key], counts)
+                except _RecordingFailed:
+                    log.exception("bounces: recording %s failed; it stays for the next run", key)
+                    counts.errors += 1
+    return counts
+
+
+class _RecordingFailed(Exception):
+    pass
+
+
+def _ingest(box: mailbox.Maildir, keys: list[str], counts: BounceCounts) -> None:
+    done: list[tuple[str, bool | None]] = []
+    read = 0
+    with transaction():
+        for key in keys:
+            try:
+                raw = box.get_bytes(key)
+            except KeyError:  # another reader took it meanwhile
+                continue
+            read += 1
+            report = _read(key, raw)
+            if report is None:
+                done.append((key, None))
+                continue
+            try:
+                bounced = _APPLY[type(report)](report, now())
+            except Exception as exc:
+                raise _RecordingFailed(key) from exc
+            if bounced is None:
+                log.warning("bounces: %s is not about any message of ours", key)
+            done.append((key, bounced))
+    counts.read += read
+    for key, bounced in done:  # committed: now the mails may go
         if bounced is None:
-            log.warning("bounces: %s is not about any message of ours", key)
             _set_aside(box, key)
             counts.unrecognised += 1
             continue
@@ -194,7 +324,20 @@ def ingest_maildir(path: str) -> BounceCounts:
             counts.bounced += 1
         else:
             counts.noted += 1
-    return counts
+
+
+def _read(key: str, raw: bytes):
+    """The report in a mail, or None (not one we can read: it is set aside)."""
+    try:
+        return read_report(raw)
+    except NotADsn as exc:
+        log.warning("bounces: %s is not a delivery status notification (%s)", key, exc)
+    except Exception:  # a mail malformed beyond what the parser copes with
+        log.exception("bounces: could not read %s", key)
+    return None
+
+
+_APPLY = {Dsn: apply_dsn, Complaint: apply_complaint, AutoReply: apply_auto_reply}
 
 
 def _set_aside(box: mailbox.Maildir, key: str) -> None:

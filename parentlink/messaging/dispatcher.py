@@ -319,8 +319,10 @@ def _fail(message: Message, at: datetime, reason: str, result: SendResult) -> No
     # A refusal about the number itself. (An email refused for its recipient is a bounce;
     # an email whose text was refused goes by SMS without flagging the address; a refused
     # sender is our set-up, not the family's: it fails and the office sees it.)
+    # Passing faults (429, 5xx, timeouts) that outlasted every attempt: the family must
+    # still be reached, so the other channel is tried, without flagging the details.
     if result.outcome is Outcome.PERMANENT and result.error_code in FALLBACK_CODES:
         fall_back(message, at, reason, result.error_code)  # needs the link token: first
-    elif result.other_channel:  # the text was refused, the address is fine: no flag
+    elif result.other_channel or result.outcome is Outcome.RETRY:
         fall_back(message, at, reason, result.error_code, flag=False)
     message.fail(at, reason)

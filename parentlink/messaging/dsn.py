@@ -10,11 +10,11 @@ recipient whether it failed for good (5.x.x), is only delayed (4.x.x), or went t
 
 from __future__ import annotations
 
+import email
 import re
 from dataclasses import dataclass, field
-from email import policy
-from email.message import EmailMessage, Message
-from email.parser import BytesParser, HeaderParser
+from email.message import Message
+from email.parser import HeaderParser
 
 # Where the receiving system wrote the address the DSN was delivered to, most exact first.
 _DELIVERY_HEADERS = ("Delivered-To", "X-Original-To", "Envelope-To", "To")
@@ -53,11 +53,16 @@ class Dsn:
 
 def parse_dsn(raw: bytes) -> Dsn:
     """The DSN in `raw`; NotADsn if it is something else (an autoreply, a broken mail)."""
-    mail = BytesParser(policy=policy.default).parsebytes(raw)
-    if mail.get_content_type() != "multipart/report":
+    return dsn_from(email.message_from_bytes(raw))
+
+
+def dsn_from(mail: Message) -> Dsn:
+    """The DSN in a parsed mail. Read as servers really send them: a `message/delivery-status`
+    part anywhere (also nested in `multipart/mixed`, or under a `multipart/report` that
+    forgot its `report-type`), and an Action with a comment ("failed (Bad destination
+    mailbox address)") read by its first word."""
+    if not mail.is_multipart():
         raise NotADsn(f"a {mail.get_content_type()} mail, not a multipart/report")
-    if (mail.get_param("report-type") or "").lower() != "delivery-status":
-        raise NotADsn(f"a report of type {mail.get_param('report-type')!r}")
     status_part = next(
         (
             p
@@ -83,7 +88,7 @@ def parse_dsn(raw: bytes) -> Dsn:
 
 
 def _recipient(block: Message) -> RecipientStatus | None:
-    action = str(block.get("Action", "")).strip().lower()
+    action = (str(block.get("Action", "")).strip().lower().split() or [""])[0]
     status = str(block.get("Status", "")).split()[0:1]
     recipient = _typed_address(block.get("Final-Recipient")) or _typed_address(
         block.get("Original-Recipient")
@@ -104,7 +109,12 @@ def _typed_address(value: object) -> str:
     return address.strip().strip("<>").lower()
 
 
-def _addresses(mail: EmailMessage) -> list[str]:
+def delivered_to(mail: Message) -> list[str]:
+    """Where the receiving system says it delivered the mail (our VERP address, if so)."""
+    return _addresses(mail)
+
+
+def _addresses(mail: Message) -> list[str]:
     found = []
     for header in _DELIVERY_HEADERS:
         for value in mail.get_all(header) or []:
@@ -112,7 +122,7 @@ def _addresses(mail: EmailMessage) -> list[str]:
     return list(dict.fromkeys(re.sub(r"^.*<", "", a).lower() for a in found))
 
 
-def _original_ids(mail: EmailMessage, per_message: Message) -> list[str]:
+def _original_ids(mail: Message, per_message: Message) -> list[str]:
     ids = []
     for part in mail.walk():
         kind = part.get_content_type()

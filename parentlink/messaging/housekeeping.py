@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from parentlink.db import db
+from parentlink.directory.models import Channel
 from parentlink.messaging.models import DeliveryEvent, Message, MessageStatus
 
 SETTLE_AFTER = timedelta(hours=72)
@@ -15,11 +16,17 @@ PURGED = "[removed after the retention period]"
 
 
 def settle_unreported(at: datetime) -> int:
-    """Messages still `sent` 72 hours after sending never got a delivery report: mark them
-    undelivered (as GOV.UK Notify does), so they are chased by other means, not forgotten."""
+    """Texts still `sent` 72 hours after sending never got the delivery report the SMS
+    provider always sends: mark them undelivered (as GOV.UK Notify does), so they are
+    chased by other means, not forgotten. Email is never settled so: it has no delivery
+    report, and one the mail server accepted stays sent unless it bounces."""
     stale = db.session.scalars(
         select(Message)
-        .where(Message.status == MessageStatus.SENT, Message.sent_at < at - SETTLE_AFTER)
+        .where(
+            Message.channel == Channel.SMS,
+            Message.status == MessageStatus.SENT,
+            Message.sent_at < at - SETTLE_AFTER,
+        )
         .order_by(Message.id)
         .limit(5000)
     ).all()

@@ -259,6 +259,9 @@ class RateBucket(db.Model):
     key: Mapped[str] = mapped_column(String(32), primary_key=True)  # "sms", "email"
     tokens: Mapped[float]  # left at `stamp`; negative: reserved ahead of time
     stamp: Mapped[float]  # seconds since the epoch, on the database's clock
+    # The share of the configured rate in use: cut when the provider answers 429, grown back
+    # a little with every token taken (pacing.py).
+    factor: Mapped[float] = mapped_column(default=1.0, server_default="1")
 
 
 class InboundKeyword(enum.Enum):

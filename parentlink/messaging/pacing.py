@@ -26,14 +26,27 @@ from parentlink.messaging.models import RateBucket
 _RESERVE = """
 UPDATE rate_bucket SET
   tokens = CASE
-      WHEN tokens + (CASE WHEN {now} > stamp THEN {now} - stamp ELSE 0 END) * :rate > :burst
-      THEN :burst
-      ELSE tokens + (CASE WHEN {now} > stamp THEN {now} - stamp ELSE 0 END) * :rate
+      WHEN tokens + (CASE WHEN {now} > stamp THEN {now} - stamp ELSE 0 END) * :rate * factor
+           > :burst * factor
+      THEN :burst * factor
+      ELSE tokens + (CASE WHEN {now} > stamp THEN {now} - stamp ELSE 0 END) * :rate * factor
     END - :n,
-  stamp = CASE WHEN {now} > stamp THEN {now} ELSE stamp END
+  stamp = CASE WHEN {now} > stamp THEN {now} ELSE stamp END,
+  factor = CASE WHEN factor + :n * :recover > 1 THEN 1 ELSE factor + :n * :recover END
 WHERE key = :key
-RETURNING tokens
+RETURNING tokens, factor
 """
+# A 429: take a share off the rate, never below FLOOR of it, and drop the tokens saved up.
+_SLOW_DOWN = """
+UPDATE rate_bucket SET
+  factor = CASE WHEN factor * :cut < :floor THEN :floor ELSE factor * :cut END,
+  tokens = CASE WHEN tokens > 0 THEN 0 ELSE tokens END
+WHERE key = :key
+"""
+CUT = 0.85  # each 429 (at most one a second per process) takes 15% off the rate in use
+RECOVER = 0.0005  # each token taken gives back 0.05% of the configured rate
+FLOOR = 0.02
+SLOW_DOWN_COOLDOWN = 1.0  # seconds: the 429s of one burst count once
 # The database's clock on PostgreSQL: dispatchers on several hosts then agree on the time.
 _PG_NOW = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE PRECISION)"
 
@@ -49,6 +62,12 @@ class SharedTokenBucket:
     take more than the rate: each reservation is counted against the same row, in the
     order they reach it. Tokens a process reserved but did not use (its work ran out)
     are lost, which can only slow sending, never speed it up.
+
+    The rate adapts (additive increase, multiplicative decrease, shared like the tokens):
+    when the provider answers 429 the dispatcher calls `slow_down()`, which cuts the share
+    of the configured rate in use (`factor`) by 15% and drops the tokens saved up; every
+    token taken afterwards gives a little of it back, so after the provider's limit is found
+    the rate hovers just under it and returns to the configured one once the limit goes.
 
     `clock` gives the shared time in seconds; by default the database's on PostgreSQL and
     the wall clock elsewhere (SQLite: one host). Waiting uses `monotonic` and `sleep`.
@@ -75,6 +94,8 @@ class SharedTokenBucket:
         self._sleep = sleep
         self._due: deque[float] = deque()  # when each reserved token may be used
         self._lock = threading.Lock()
+        self._slowed_at = float("-inf")
+        self.factor = 1.0  # as last read from the row
         on_postgres = engine.dialect.name == "postgresql" and clock is None
         self._reserve_sql = text(_RESERVE.format(now=_PG_NOW if on_postgres else ":now"))
 
@@ -90,18 +111,39 @@ class SharedTokenBucket:
             self._sleep(delay)
 
     def _reserve(self) -> None:
-        params = {"key": self.key, "rate": self.rate, "burst": self.burst, "n": self.chunk}
+        params = {
+            "key": self.key,
+            "rate": self.rate,
+            "burst": self.burst,
+            "n": self.chunk,
+            "recover": RECOVER,
+        }
         if self._clock is not None or self.engine.dialect.name != "postgresql":
             params["now"] = (self._clock or time.time)()
         with self.engine.begin() as connection:
-            left = connection.execute(self._reserve_sql, params).scalar()
-            if left is None:  # the first use of this channel's bucket: make its row
+            row = connection.execute(self._reserve_sql, params).first()
+            if row is None:  # the first use of this channel's bucket: make its row
                 self._create_row(connection, params.get("now"))
-                left = connection.execute(self._reserve_sql, params).scalar()
+                row = connection.execute(self._reserve_sql, params).first()
+        left, self.factor = row
+        rate = self.rate * self.factor
         base = self._monotonic()
         had = left + self.chunk  # tokens there were before this reservation
         for i in range(1, self.chunk + 1):
-            self._due.append(base + max(0.0, (i - had) / self.rate))
+            self._due.append(base + max(0.0, (i - had) / rate))
+
+    def slow_down(self) -> None:
+        """The provider answered 429: cut the shared rate (once per burst of refusals)."""
+        if self.rate <= 0:
+            return
+        with self._lock:
+            at = self._monotonic()
+            if at - self._slowed_at < SLOW_DOWN_COOLDOWN:
+                return
+            self._slowed_at = at
+            self._due.clear()  # reserved at the old pace: reserve again at the new one
+        with self.engine.begin() as connection:
+            connection.execute(text(_SLOW_DOWN), {"key": self.key, "cut": CUT, "floor": FLOOR})
 
     def _create_row(self, connection, at: float | None) -> None:
         if at is None:

@@ -69,7 +69,10 @@ def _pool(app: Flask) -> ThreadPoolExecutor:
 def _send_one(app: Flask, gateway, bucket: SharedTokenBucket, item: Outgoing) -> list[SendResult]:
     bucket.take()
     with app.app_context():
-        return [gateway.send(item)]
+        result = gateway.send(item)
+    if result.slow_down:
+        bucket.slow_down()
+    return [result]
 
 
 def _send_chunk(app: Flask, gateway, bucket: SharedTokenBucket, chunk: list[Outgoing]):

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from parentlink.campaigns.models import Invitation
 from parentlink.core.clock import now
 from parentlink.db import db
 from parentlink.messaging.fallback import fall_back
@@ -16,31 +17,30 @@ from parentlink.messaging.models import TWILIO_STATUS, Message, MessageStatus
 blueprint = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 
-def _signed_urls() -> list[str]:
-    """The URLs Twilio may have signed: our configured public address (PUBLIC_URL), and the
-    URL as the request says it was called, which behind a proxy is only right once ProxyFix
-    (PROXY_FIX_HOPS) has applied the X-Forwarded-* headers."""
-    base = current_app.config["PUBLIC_URL"]
+def signed_url() -> str:
+    """The URL Twilio signed: our configured public address (PUBLIC_URL) with this path and
+    query, never the Host header or X-Forwarded-* a request brings, so a callback signed
+    for another deployment on the same Twilio account (staging, a sister school) is refused
+    here. Twilio may sign with or without the port: the validator tries both."""
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
     query = request.query_string.decode("latin-1")
-    public = base + request.path + (f"?{query}" if query else "")
-    return list(dict.fromkeys([public, request.url]))
+    return base + request.path + (f"?{query}" if query else "")
 
 
-def _require_twilio_signature() -> None:
+def require_twilio_signature() -> None:
     token = current_app.config["TWILIO_AUTH_TOKEN"]
     signature = request.headers.get("X-Twilio-Signature", "")
     if not token or not signature:
         abort(403)
-    params = request.form.to_dict(flat=True)
-    validator = RequestValidator(token)
-    if not any(validator.validate(url, params, signature) for url in _signed_urls()):
+    # The whole form, repeated fields included: Twilio signs every value of every field.
+    if not RequestValidator(token).validate(signed_url(), request.form, signature):
         abort(403)
 
 
 @blueprint.post("/twilio/inbound")
 def twilio_inbound():
     """An SMS from a parent: keywords act at once, other text waits in the office inbox."""
-    _require_twilio_signature()
+    require_twilio_signature()
     sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
     if not sid:
         abort(400)
@@ -59,7 +59,7 @@ def twilio_inbound():
 @blueprint.post("/twilio/status")
 def twilio_status():
     """A delivery report. Idempotent: a repeated or late report is kept but changes nothing."""
-    _require_twilio_signature()
+    require_twilio_signature()
     sid = request.form.get("MessageSid", "")
     message = _reported_message(sid)
     if message is None:
@@ -76,6 +76,11 @@ def twilio_status():
             fall_back(message, at, reason, error_code)  # the link is issued again
     if sid and not message.provider_id:
         message.provider_id = sid  # the report overtook the dispatcher's own record
+    if status in (MessageStatus.SENT, MessageStatus.DELIVERED) and message.invitation_id:
+        # However the acceptance reaches us (here, before the dispatcher recorded it or
+        # after a crash lost its record), the invitation counts as sent from then.
+        message.sent_at = message.sent_at or at
+        db.session.get(Invitation, message.invitation_id).mark_sent(at)
     message.note(at, "twilio", reported or "unknown", error_code=error_code, applied=applied)
     return "", 204
 

@@ -45,12 +45,13 @@ def data_quality(school_id: int, *, page: int = 1) -> Page:
     has_pr = exists().where(
         PupilContact.contact_id == Contact.id, PupilContact.parental_responsibility.is_(True)
     )
-    unreachable = (Contact.mobile.is_(None) | Contact.sms_opted_out.is_(True)) & Contact.email.is_(
-        None
+    unreachable = (Contact.mobile.is_(None) | Contact.sms_opted_out.is_(True)) & (
+        Contact.email.is_(None) | Contact.email_complained.is_(True)
     )
     condition = or_(
         Contact.details_flagged_at.is_not(None),
         Contact.sms_opted_out.is_(True),
+        Contact.email_complained.is_(True),
         failed,
         unreachable & has_pr,
     )
@@ -70,9 +71,12 @@ def data_quality(school_id: int, *, page: int = 1) -> Page:
             reasons.append(f"flagged by the office: {contact.details_flag_reason}")
         if contact.sms_opted_out:
             reasons.append("opted out of text messages")
+        if contact.email_complained:
+            reasons.append("reported our email as spam: no more email to them")
         if has_failed:
             reasons.append("a message bounced or could not be delivered")
-        if not contact.email and (not contact.mobile or contact.sms_opted_out):
+        no_email = not contact.email or contact.email_complained
+        if no_email and (not contact.mobile or contact.sms_opted_out):
             reasons.append("no way to reach them")
         items.append((contact, reasons))
     return Page(items, page, total)

@@ -16,7 +16,7 @@ from parentlink.campaigns.models import (
     invitation_pupil,
 )
 from parentlink.db import db
-from parentlink.directory.models import Pupil
+from parentlink.directory.models import Channel, Pupil
 from parentlink.messaging.models import Message, MessageStatus
 
 PAGE_SIZE = 50
@@ -132,7 +132,10 @@ def coverage(campaign: Campaign) -> Coverage:
 
 @dataclass(frozen=True)
 class Funnel:
-    """Invitations at each stage or beyond, so each number is at most the one before."""
+    """Invitations at each stage or beyond. "Delivered" is only what a provider reported: a
+    text whose delivery report came back. Email has no delivery report: an email the mail
+    server accepted is "sent" and stays so unless it bounces, so opened and confirmed can
+    be more than delivered."""
 
     invited: int
     sent: int
@@ -155,11 +158,12 @@ def funnel(campaign: Campaign) -> Funnel:
 
     confirmed = Invitation.status == InvitationStatus.CONFIRMED
     opened = or_(Invitation.opened_at.is_not(None), confirmed)
-    delivered_message = exists().where(
-        Message.invitation_id == Invitation.id, Message.status == MessageStatus.DELIVERED
+    delivered = exists().where(
+        Message.invitation_id == Invitation.id,
+        Message.channel == Channel.SMS,
+        Message.status == MessageStatus.DELIVERED,
     )
-    delivered = or_(delivered_message, opened)
-    sent = or_(Invitation.sent_at.is_not(None), delivered)
+    sent = or_(Invitation.sent_at.is_not(None), delivered, opened)
     on_paper = exists().where(
         Confirmation.invitation_id == Invitation.id,
         Confirmation.withdrawn_at.is_(None),

@@ -112,6 +112,11 @@ class TwilioCompatibleServer:
         self.messages: list[dict[str, Any]] = []
         self.requests = 0
         self.accept_delay = 0.0
+        self.refused = 0  # requests refused with 429 by the rate limit
+        self.refused_at: list[float] = []  # when (time.time()), for the benchmarks
+        self._limit: float | None = None  # messages per second, as an account's queue allows
+        self._allowance = 0.0
+        self._allowance_at = 0.0
         self._resources: dict[str, dict[str, Any]] = {}
         self._failures: list[tuple[int, int, str]] = []
         self._lock = threading.RLock()
@@ -172,6 +177,32 @@ class TwilioCompatibleServer:
         """The next POST (after authentication) fails with this Twilio error."""
         with self._lock:
             self._failures.append((http_status, code, message))
+
+    def limit(self, per_second: float | None) -> None:
+        """Accept at most `per_second` messages a second (bursts of a quarter second's worth);
+        refuse the rest with 429 / error 20429, as Twilio does past an account's limit."""
+        with self._lock:
+            self._limit = per_second
+            self._allowance = max(1.0, (per_second or 0) / 4)
+            self._allowance_at = time.monotonic()
+            self.refused = 0
+            self.refused_at.clear()
+
+    def _over_limit(self) -> bool:
+        with self._lock:
+            if not self._limit:
+                return False
+            now = time.monotonic()
+            burst = max(1.0, self._limit / 4)
+            elapsed = now - self._allowance_at
+            self._allowance = min(burst, self._allowance + elapsed * self._limit)
+            self._allowance_at = now
+            if self._allowance < 1:
+                self.refused += 1
+                self.refused_at.append(time.time())
+                return True
+            self._allowance -= 1
+            return False
 
     def clear(self) -> None:
         with self._lock:
@@ -275,6 +306,8 @@ class TwilioCompatibleServer:
             failure = self._failures.pop(0) if self._failures else None
         if failure:
             return _error(*failure)
+        if self._over_limit():
+            return _error(429, 20429, "Too Many Requests")
         form = request.form
         to, sender = form.get("To", ""), form.get("From", "")
         service, body = form.get("MessagingServiceSid", ""), form.get("Body", "")

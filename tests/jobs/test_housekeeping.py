@@ -12,7 +12,7 @@ from parentlink.campaigns.models import Confirmation
 from parentlink.campaigns.services import confirm, find_invitation
 from parentlink.core.audit import AuditEvent
 from parentlink.db import db
-from parentlink.directory.models import Contact, Pupil
+from parentlink.directory.models import Channel, Contact, Pupil
 from parentlink.messaging.dispatcher import dispatch_pending
 from parentlink.messaging.housekeeping import PURGED
 from parentlink.messaging.models import DeliveryEvent, Message, MessageStatus
@@ -30,6 +30,7 @@ def test_housekeeping_settles_then_purges_on_schedule(app, clock):
                 family_row("P1", "C1"),
                 family_row("P2", "C2"),
                 family_row("P3", "C2"),  # C2 keeps a child at school
+                family_row("P4", "C3", preferred_channel="email"),  # email: no report, ever
             ]
         )
         token = db.session.scalar(select(Message.link_token).where(Message.contact_id == 1))
@@ -44,7 +45,13 @@ def test_housekeeping_settles_then_purges_on_schedule(app, clock):
     counts = runner.run_job("housekeeping")
     assert counts["settled"] == 2 and counts["message_bodies_purged"] == 0
     with app.app_context():
-        assert set(db.session.scalars(select(Message.status))) == {MessageStatus.UNDELIVERED}
+        statuses = dict(db.session.execute(select(Message.channel, Message.status)).all())
+        # The texts never reported are settled; the email the relay accepted stays sent.
+        assert statuses == {
+            Channel.SMS: MessageStatus.UNDELIVERED,
+            Channel.EMAIL: MessageStatus.SENT,
+        }
+        assert _contact("C3").details_flagged_at is None
         assert (
             db.session.scalar(
                 select(DeliveryEvent.detail).where(DeliveryEvent.source == "housekeeping")
@@ -60,7 +67,7 @@ def test_housekeeping_settles_then_purges_on_schedule(app, clock):
 
     clock.advance(days=91)
     counts = runner.run_job("housekeeping")
-    assert counts["message_bodies_purged"] == 2 and counts["leaver_contacts_purged"] == 0
+    assert counts["message_bodies_purged"] == 3 and counts["leaver_contacts_purged"] == 0
     with app.app_context():
         assert set(db.session.scalars(select(Message.body))) == {PURGED}
 

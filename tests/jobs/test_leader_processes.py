@@ -26,6 +26,7 @@ def _start(app, log_path, opened: list) -> subprocess.Popen:
         "PARENTLINK_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "PARENTLINK_JOBS_LOCK": app.config["JOBS_LOCK_PATH"],
         "PARENTLINK_JOBS_INTERVALS": f"heartbeat={HEARTBEAT}",
+        "PARENTLINK_JOBS_LEASE_SECONDS": "3",
         "PARENTLINK_SANDBOX_OUTBOX": app.config["SANDBOX_OUTBOX_PATH"],
     }
     code = "from parentlink.cli import main; main(['jobs'])"
@@ -63,6 +64,10 @@ def test_one_leader_runs_each_job_once_and_a_standby_takes_over(app, tmp_path):
             tmp_path / "first.log"
         ).read_text()
         second = _start(app, tmp_path / "second.log", logs)
+        standing_by = _wait_for(
+            lambda: "waiting as standby" in (tmp_path / "second.log").read_text(), 30
+        )
+        assert standing_by, (tmp_path / "second.log").read_text()
         time.sleep(4 * HEARTBEAT)
         runs = _heartbeats(app)
         assert {run.pid for run in runs} == {first.pid}, (
@@ -78,6 +83,16 @@ def test_one_leader_runs_each_job_once_and_a_standby_takes_over(app, tmp_path):
         assert taken_over, (tmp_path / "second.log").read_text()
         after = [run for run in _heartbeats(app) if run.pid == second.pid]
         assert after[0].started_at > runs[-1].started_at
+        # The process says what it is doing, one line per event.
+        first_log = (tmp_path / "first.log").read_text()
+        second_log = (tmp_path / "second.log").read_text()
+        assert "jobs: started" in first_log
+        assert "jobs: bounces not scheduled: no Maildir configured" in first_log
+        assert "jobs: leading" in first_log
+        assert "job heartbeat: ok alive=1" in first_log
+        assert "jobs: waiting as standby" in second_log
+        assert "jobs: took over as leader" in second_log
+        assert "Traceback" not in first_log + second_log
     finally:
         for process in (first, second):
             if process is not None and process.poll() is None:

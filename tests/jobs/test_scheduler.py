@@ -37,7 +37,7 @@ def test_a_second_scheduler_waits_until_the_leader_lets_go(app):
 
 def test_the_schedule_is_kept_in_the_database(app):
     with app.app_context():
-        scheduler = build_scheduler(blocking=False)
+        scheduler = build_scheduler()
         scheduler.start(paused=True)
         try:
             jobs = {job.id: job for job in scheduler.get_jobs()}

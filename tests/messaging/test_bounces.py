@@ -1,7 +1,9 @@
 """Bounces: a recipient refused at send time, and DSNs read later from a real Maildir.
 
 The DSN samples in tests/messaging/dsn/ are written as Postfix and Exchange Online send
-them; @@VERP@@, @@MESSAGE_ID@@, @@RECIPIENT@@ and @@LOCALPART@@ are filled in per test.
+them, those in bounce_samples/ as Exim, qmail, Gmail, Exchange 2003, Microsoft 365, Sendmail
+and Amazon SES do, and an ARF complaint; @@VERP@@, @@MESSAGE_ID@@, @@RECIPIENT@@ and
+@@LOCALPART@@ are filled in per test.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from tests.builders import family_row, launched, staff
 from tests.office.sign_in import sign_in
 
 SAMPLES = Path(__file__).parent / "dsn"
+# Our own bounces in the structures each server family sends (see that folder's README).
+FORMATS = Path(__file__).parent / "bounce_samples"
 
 
 @pytest.fixture
@@ -61,7 +65,8 @@ def sent_email(app, smtp_server):
 
 
 def deliver(maildir: Path, sample: str, sent: dict, recipient: str = "carer1@example.com"):
-    text = (SAMPLES / sample).read_text()
+    folder = SAMPLES if (SAMPLES / sample).exists() else FORMATS
+    text = (folder / sample).read_text()
     for placeholder, value in {
         "@@VERP@@": sent["verp"],
         "@@MESSAGE_ID@@": sent["ref"],
@@ -211,14 +216,15 @@ def test_the_job_sets_malformed_mail_aside_and_reads_the_rest(app, maildir, sent
     runner.bind(app)
     with caplog.at_level(logging.WARNING, "parentlink.bounces"):
         result = runner.run_job("bounces")
-    assert result == {"read": 4, "bounced": 1, "noted": 0, "unrecognised": 3, "errors": 0}
-    assert caplog.text.count("is not a delivery status notification") == 3
+    # the out-of-office answer is recorded against its message (and nothing changes)
+    assert result == {"read": 4, "bounced": 1, "noted": 1, "unrecognised": 2, "errors": 0}
+    assert caplog.text.count("is not a delivery status notification") == 2
     with app.app_context():
         run = db.session.scalar(select(JobRun).where(JobRun.job == "bounces"))
         assert run.outcome is JobOutcome.OK
         assert _messages()[0].status is MessageStatus.BOUNCED
     box = mailbox.Maildir(maildir)
-    assert len(box) == 0 and len(box.get_folder(UNRECOGNISED)) == 3
+    assert len(box) == 0 and len(box.get_folder(UNRECOGNISED)) == 2
     assert runner.run_job("bounces")["read"] == 0  # set aside: not read again
 
 
@@ -226,3 +232,100 @@ def test_the_bounce_job_is_scheduled_only_when_the_maildir_is_set():
     assert "bounces" in {job.name for job in scheduled({"BOUNCE_MAILDIR": "/var/mail/b"})}
     assert "bounces" not in {job.name for job in scheduled({"BOUNCE_MAILDIR": ""})}
     assert "dispatch" in {job.name for job in scheduled({})}
+
+
+# -- bounces as each server family sends them, by cause ---------------------------------------
+
+FAMILIES = [
+    # (sample, what it is, flagged: the parent's address is wrong)
+    ("exim_user_unknown.eml", "failed 5.0.0", True),  # plain text, no status code
+    ("qmail_user_unknown.eml", "failed 5.1.1", True),  # plain text, "(#5.1.1)"
+    ("gmail_text_user_unknown.eml", "failed 5.1.1", True),  # Gmail's older text notice
+    ("exchange2003_not_recognized.eml", "failed 5.0.0", True),  # multipart/mixed, no DSN
+    ("sendmail_bad_destination.eml", "failed 5.1.1", True),  # no report-type; Action comment
+    ("office365_dmarc_reject.eml", "failed 5.7.509", False),  # our DMARC: never the parent
+    ("exim_spamhaus_block.eml", "failed 5.0.0", False),  # our IP on a block list
+    ("ses_mailbox_full_mixed.eml", "failed 5.2.2", False),  # full: counted, not flagged
+]
+
+
+@pytest.mark.parametrize(("sample", "event", "flagged"), FAMILIES)
+def test_bounces_from_every_common_server_are_read_and_judged_by_cause(
+    app, maildir, sent_email, sample, event, flagged
+):
+    deliver(maildir, sample, sent_email)
+    with app.app_context():
+        counts = ingest_maildir(str(maildir))
+        assert (counts.read, counts.bounced, counts.unrecognised) == (1, 1, 0), counts
+        email, sms = _messages()
+        assert email.status is MessageStatus.BOUNCED
+        assert sms.channel is Channel.SMS and sms.fallback_for_id == email.id  # still reached
+        assert [status for status, *_ in _dsn_events()] == [event]
+        contact = db.session.scalar(select(Contact))
+        assert (contact.details_flagged_at is not None) is flagged
+
+
+def test_our_own_mail_problem_tells_the_administrator_once_and_flags_nobody(
+    app, maildir, smtp_server, caplog
+):
+    from parentlink.core.audit import AuditEvent
+
+    with app.app_context():
+        launched([family_row(f"P{n}", f"C{n}", preferred_channel="email") for n in (1, 2)])
+        dispatch_pending()
+        db.session.commit()
+    for mail in smtp_server.wait_for(2):
+        sent = {"verp": mail.mail_from, "ref": str(mail["Message-ID"])}
+        deliver(maildir, "office365_dmarc_reject.eml", sent, mail.rcpt_tos[0])
+    with app.app_context(), caplog.at_level(logging.WARNING, "parentlink.bounces"):
+        assert ingest_maildir(str(maildir)).bounced == 2
+        assert db.session.scalars(select(Contact.details_flagged_at)).all() == [None, None]
+        notices = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "mail.sender_refused")
+        ).all()
+        assert len(notices) == 1
+        assert "DMARC" in notices[0].detail and "DKIM" in notices[0].detail
+    assert caplog.text.count("our mail is refused") == 1
+
+
+def test_a_full_mailbox_is_flagged_only_when_it_keeps_happening(app, maildir, smtp_server):
+    with app.app_context():
+        launched([family_row("P1", "C1", preferred_channel="email")])
+    for attempt in range(3):
+        with app.app_context():
+            message = db.session.scalar(
+                select(Message).where(Message.channel == Channel.EMAIL).order_by(Message.id.desc())
+            )
+            if message.status is MessageStatus.QUEUED:
+                dispatch_pending()
+                db.session.commit()
+            db.session.expire_all()
+            message = db.session.get(Message, message.id)
+            sent = {"verp": f"x{attempt}@nowhere.example.com", "ref": message.message_ref}
+            deliver(maildir, "ses_mailbox_full_mixed.eml", sent)
+            if message.status is not MessageStatus.SENT:  # bounced ones need a new email
+                message.status = MessageStatus.SENT
+                db.session.commit()
+            ingest_maildir(str(maildir))
+            flagged = db.session.scalar(select(Contact.details_flagged_at))
+            assert (flagged is not None) is (attempt == 2), attempt
+
+
+def test_a_spam_complaint_stops_email_to_that_address_and_the_office_sees_it(
+    app, client, maildir, sent_email
+):
+    deliver(maildir, "arf_complaint.eml", sent_email)
+    with app.app_context():
+        counts = ingest_maildir(str(maildir))
+        assert (counts.read, counts.unrecognised) == (1, 0)
+        contact = db.session.scalar(select(Contact))
+        assert contact.email_complained is True
+        assert contact.address_for(Channel.EMAIL) is None
+        assert contact.best_channel() is Channel.SMS  # reminders go by text from now on
+        events = db.session.scalars(select(DeliveryEvent).where(DeliveryEvent.source == "arf"))
+        assert [e.status for e in events] == ["complaint abuse"]
+        staff(1)
+        db.session.commit()
+    sign_in(client, "office@example.com", two_factor=False)
+    page = client.get("/office/data-quality").get_data(as_text=True)
+    assert "reported our email as spam" in page

@@ -112,12 +112,21 @@ def test_an_unsigned_or_forged_inbound_sms_is_refused_and_changes_nothing(
         assert db.session.scalar(select(func.count(InboundMessage.id))) == 0
 
 
-def test_behind_a_proxy_the_forwarded_public_url_is_the_signed_one(app, client, family):
+def test_behind_a_proxy_only_the_configured_public_url_is_the_signed_one(app, client, family):
+    """Whatever Host or X-Forwarded-* headers a request brings, the signature must be for
+    PUBLIC_URL: one signed for another deployment's URL is refused even when the headers
+    name that deployment."""
+    app.config["PUBLIC_URL"] = "https://parentlink.example.com"
     public = "https://parentlink.example.com/webhooks/twilio/inbound"
-    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "parentlink.example.com"}
-    assert _sms(client, "STOP", url=public, headers=forwarded).status_code == 200
-    # the same signature without the proxy's headers does not match what was called
-    assert _sms(client, "STOP", url=public, sid="SM" + "4" * 32).status_code == 403
+    assert _sms(client, "STOP", url=public).status_code == 200
+    elsewhere = "https://staging.parentlink.example.com/webhooks/twilio/inbound"
+    forwarded = {
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "staging.parentlink.example.com",
+        "Host": "staging.parentlink.example.com",
+    }
+    response = _sms(client, "STOP", url=elsewhere, headers=forwarded, sid="SM" + "4" * 32)
+    assert response.status_code == 403
 
 
 def test_the_office_inbox_lists_texts_newest_first_a_page_at_a_time(app, client, family):

@@ -89,11 +89,13 @@ def test_passing_faults_back_off_further_each_time_then_the_message_fails(
         assert timedelta(seconds=30) <= delays[1] <= timedelta(seconds=60)
         assert dispatch_pending().failed == 1
         db.session.commit()
-        (message,) = _messages()
+        message, fallback = _messages()
         assert message.status is MessageStatus.FAILED and message.attempts == 3
         assert message.last_error.startswith("gave up after 3 attempts")
+        # the family is still invited, by email (test_faults_reach_family.py)
+        assert fallback.fallback_for_id == message.id
         assert message.link_token is None
-        assert [e[1] for e in _events(message)] == ["retry", "retry", "retry"]
+        assert [e[1] for e in _events(message)] == ["retry", "retry", "retry", "fallback"]
     assert twilio_server.messages == []
 
 

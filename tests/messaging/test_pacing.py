@@ -87,3 +87,42 @@ def test_backoff_doubles_up_to_the_cap_with_jitter():
             timedelta(seconds=ceiling / 2) <= d <= timedelta(seconds=ceiling) for d in delays
         )
         assert len(set(delays)) > 150  # spread out, so retries do not come back together
+
+
+def test_a_429_slows_every_process_then_the_rate_recovers(ctx):
+    """The provider refuses (429): the shared rate drops by 15% for both processes; every
+    token taken gives a little back, so the configured rate returns once the refusals stop."""
+    fake = FakeTime()
+    first = _bucket(fake, 100, burst=1, chunk=10)
+    second = _bucket(fake, 100, burst=1, chunk=10)
+    for _ in range(100):
+        first.take()
+    first.slow_down()
+    first.slow_down()  # the same burst of refusals: counted once
+    assert db.session.scalar(select(RateBucket.factor)) == 0.85
+    start = fake.now
+    for _ in range(100):
+        second.take()
+    slowed = fake.now - start
+    assert 100 / slowed < 95, "the other process did not slow down"
+    for _ in range(3000):  # no more refusals: back to the configured rate
+        second.take()
+    assert db.session.scalar(select(RateBucket.factor)) == 1.0
+    start = fake.now
+    for _ in range(100):
+        first.take()
+    assert abs(100 / (fake.now - start) - 100) < 1
+
+
+def test_a_twilio_429_slows_the_dispatcher(app, twilio_server):
+    """Through the real gateway: the local Twilio-compatible server answers 429, and the
+    channel's shared rate is cut."""
+    from parentlink.messaging.dispatcher import dispatch_pending
+    from tests.builders import family_row, launched
+
+    app.config.update(twilio_server.app_config(), SMS_PER_SECOND=50)
+    twilio_server.fail_next(429, 20429, "Too Many Requests")
+    with app.app_context():
+        launched([family_row("P1", "C1")])
+        assert dispatch_pending().retrying == 1
+        assert db.session.scalar(select(RateBucket.factor)) == 0.85

@@ -48,6 +48,7 @@ class SendResult:
     bounce: bool = False
     # refused for what was sent, not for the address: the other channel may still reach them
     other_channel: bool = False
+    slow_down: bool = False  # the provider is refusing for our rate: the shared rate adapts
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -57,6 +58,11 @@ class SendResult:
     @classmethod
     def retry(cls, reason: str, error_code: str | None = None) -> SendResult:
         return cls(Outcome.RETRY, reason=reason, error_code=error_code)
+
+    @classmethod
+    def throttled(cls, reason: str, error_code: str | None = None) -> SendResult:
+        """The provider asked us to slow down (HTTP 429): try again, and send slower."""
+        return cls(Outcome.RETRY, reason=reason, error_code=error_code, slow_down=True)
 
     @classmethod
     def permanent(cls, reason: str, error_code: str | None = None) -> SendResult:

@@ -171,7 +171,9 @@ class TwilioSmsGateway:
         error_code = str(code) if code is not None else str(status)
         said = f" (Twilio said: {detail})" if detail else ""
         if status == 429:
-            return SendResult.retry(f"Twilio asked us to slow down (HTTP 429){said}", error_code)
+            return SendResult.throttled(
+                f"Twilio asked us to slow down (HTTP 429){said}", error_code
+            )
         if status >= 500:
             return SendResult.retry(f"Twilio had a server error (HTTP {status}){said}", error_code)
         if code in _CONFIGURATION:
