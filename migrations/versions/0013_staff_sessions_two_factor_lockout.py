@@ -1,7 +1,7 @@
 """staff sessions, two-factor and lockout held on the server
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Each account has a session version (raising it ends every session at once) and counts
 wrong two-factor codes; the half-signed-in state is a row of its own; wrong passwords are
 throttled by (email, address) from the attempts table, so the account-wide lockout columns
@@ -14,7 +14,7 @@ from alembic import op
 from parentlink.db import UTCDateTime
 
 revision = "0013"
-down_revision = "0010"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
