@@ -41,7 +41,9 @@ def audit_page(
     before: int | None = None,
     per_page: int = PER_PAGE,
 ) -> AuditPage:
-    conditions = [AuditEvent.school_id == school_id]
+    # Concerns are the DSL's: their events (a parent's report, alerts, exports) never show
+    # here, where administrators read; the DSL keeps each concern's own chronology.
+    conditions = [AuditEvent.school_id == school_id, ~AuditEvent.action.like("concern.%")]
     if action:
         conditions.append(AuditEvent.action.like(_escape_like(action) + "%", escape="\\"))
     if actor:

@@ -19,6 +19,7 @@ from parentlink.office.views import (
     imports,
     inbox,
     messages,
+    questions,
     settings,
     staff,
 )
@@ -54,6 +55,28 @@ PAGES = [
         chase.flag_details,
         ["POST"],
         P.CHASE,
+    ),
+    ("/questions", "questions", questions.questions, ["GET"], P.VIEW_FAMILIES),
+    (
+        "/questions/<int:response_id>/reply",
+        "question_reply",
+        questions.reply,
+        ["POST"],
+        P.ANSWER_QUESTIONS,
+    ),
+    (
+        "/questions/<int:response_id>/answered",
+        "question_answered",
+        questions.answered,
+        ["POST"],
+        P.ANSWER_QUESTIONS,
+    ),
+    (
+        "/questions/<int:response_id>/dsl",
+        "question_to_dsl",
+        questions.to_dsl,
+        ["POST"],
+        P.ANSWER_QUESTIONS,
     ),
     ("/agreements", "agreements", agreements.agreements, ["GET"], P.VIEW_OVERVIEW),
     (
@@ -148,6 +171,7 @@ for url, endpoint, view, methods, permission in PAGES:
 NAV = [
     ("office.overview", "Overview"),
     ("office.non_responders", "Not yet answered"),
+    ("office.questions", "Questions"),
     ("office.families", "Families"),
     ("office.campaigns", "Campaigns"),
     ("office.agreements", "Agreement"),

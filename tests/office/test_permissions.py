@@ -7,7 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from parentlink.agreements.drafts import new_draft
-from parentlink.campaigns.models import Invitation
+from parentlink.agreements.models import Audience
+from parentlink.campaigns.models import Answer, Invitation
+from parentlink.campaigns.services import confirm
 from parentlink.core.audit import AuditEvent
 from parentlink.db import db
 from parentlink.directory.models import Contact, ImportUpload, Pupil
@@ -41,6 +43,14 @@ OFFICE_PAGES = {
     "office.evidence": ("GET", "/office/families/{pupil}/evidence", {}),
     "office.export_pupils": ("GET", "/office/campaigns/{campaign}/pupils.csv", {}),
     "office.export_contacts": ("GET", "/office/campaigns/{campaign}/contacts.csv", {}),
+    "office.questions": ("GET", "/office/questions", {}),
+    "office.question_reply": (
+        "POST",
+        "/office/questions/{question}/reply",
+        {"channel": "sms", "reply": "Yes, that is fine."},
+    ),
+    "office.question_answered": ("POST", "/office/questions/{question}/answered", {}),
+    "office.question_to_dsl": ("POST", "/office/questions/{question}/dsl", {}),
     "office.agreements": ("GET", "/office/agreements", {}),
     "office.version": ("GET", "/office/agreements/versions/{version}", {}),
     "office.new_draft": ("POST", "/office/agreements/versions/{version}/draft", {}),
@@ -104,6 +114,16 @@ def seeded(app):
         ids["viewer_staff"] = db.session.scalar(
             select(StaffUser.id).where(StaffUser.email == "viewer@example.com")
         )
+        invitation = db.session.get(Invitation, ids["invitation"])
+        first = summary.campaign.version.clauses_for(Audience.PARENTS_CARERS)[0]
+        asked = confirm(
+            invitation,
+            typed_name="A Carer",
+            ip_address=None,
+            user_agent=None,
+            answers={first.key: (Answer.QUESTION, "May I post the nativity photo?")},
+        )
+        ids["question"] = next(r.id for r in asked.responses if r.question)
         draft = new_draft(summary.campaign.version, actor="test")
         ids["draft"], ids["clause"] = draft.id, draft.clauses[0].id
         db.session.commit()

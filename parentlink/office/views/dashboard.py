@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, render_template, request
 from flask_login import current_user
 
-from parentlink.campaigns.queries import campaigns_for
+from parentlink.campaigns.queries import campaigns_for, question_counts
 from parentlink.core.clock import now
 from parentlink.core.filters import london_datetime
 from parentlink.office import queries
@@ -27,10 +27,12 @@ def _campaign_or_404():
 
 def overview():
     campaign = _campaign_or_404()
+    questions = {state.value: n for state, n in question_counts(current_user.school_id).items()}
     if campaign is None:
-        return render_template("office/overview.html", campaign=None)
+        return render_template("office/overview.html", campaign=None, questions=questions)
     return render_template(
         "office/overview.html",
+        questions=questions,
         campaign=campaign,
         campaigns=campaigns_for(current_user.school_id),
         coverage=queries.coverage(campaign),

@@ -8,6 +8,7 @@ from flask_login import current_user
 from parentlink.office import family_queries
 from parentlink.office.forms import SearchForm
 from parentlink.office.permissions import Permission, can
+from parentlink.office.timeline import timeline
 
 
 def families():
@@ -23,5 +24,5 @@ def family(pupil_id: int):
     fam = family_queries.family(current_user.school_id, pupil_id)
     if fam is None:
         abort(404)
-    events = family_queries.timeline(fam, with_concerns=can(Permission.READ_CONCERNS))
+    events = timeline(fam, with_concerns=can(Permission.READ_CONCERNS))
     return render_template("office/family.html", fam=fam, events=events)
