@@ -167,3 +167,22 @@ def waiting_invitations(campaign: Campaign, invitation_ids: list[int]) -> list[I
             )
         )
     )
+
+
+def unreachable_children(campaign: Campaign, *, class_name: str | None = None, limit: int = 50):
+    """Uncovered pupils with no carer waiting on a link: phone them or send paper. Returns
+    (total, first pupils)."""
+    uncovered = _uncovered(campaign)
+    waiting = (
+        select(invitation_pupil.c.pupil_id)
+        .join(Invitation, Invitation.id == invitation_pupil.c.invitation_id)
+        .where(Invitation.campaign_id == campaign.id, Invitation.status.in_(WAITING))
+    )
+    query = select(Pupil).where(Pupil.id.in_(uncovered), Pupil.id.not_in(waiting))
+    if class_name:
+        query = query.where(Pupil.class_name == class_name)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    pupils = db.session.scalars(
+        query.order_by(Pupil.class_name, Pupil.last_name, Pupil.first_name).limit(limit)
+    ).all()
+    return total, list(pupils)

@@ -43,6 +43,13 @@ PAGES = [
     ("/not-answered/call-list", "call_list", dashboard.call_list, ["GET"], P.VIEW_FAMILIES),
     ("/invitations/<int:invitation_id>/remind", "remind", chase.remind, ["POST"], P.CHASE),
     (
+        "/campaigns/<int:campaign_id>/remind",
+        "remind_selected",
+        chase.remind_selected,
+        ["POST"],
+        P.CHASE,
+    ),
+    (
         "/campaigns/<int:campaign_id>/contacts/<int:contact_id>/paper",
         "paper_confirmation",
         chase.paper,

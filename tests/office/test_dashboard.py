@@ -68,14 +68,65 @@ def test_the_overview_counts_pupils_covered_by_year_and_class(client, seeded):
     }
 
 
-def test_non_responders_by_class_list_each_carer_and_their_last_message(client, seeded):
+def test_non_responders_are_households_with_their_last_message(client, seeded):
     sign_in(client, "office@example.com", two_factor=False)
     page = client.get("/office/not-answered?class=3K").get_data(as_text=True)
     assert "Oscar" in page and "Amelia" not in page and "Ruby" not in page
-    assert "Last message: invite, <span data-status>queued</span>" in page
+    assert "invitation by text, queued" in page and "07700 900003" in page
     whole = client.get("/office/not-answered").get_data(as_text=True)
-    assert "Ruby" in whole and "Sam" in whole and "Not invited" in whole
-    assert "3 pupils not yet covered" in whole
+    assert "Ruby" in whole and "data-households>2<" in whole
+    # Sam joined after the launch: no carer waits on a link, so the office phones them
+    assert "Children with no carer we can remind" in whole and "CarerC5" not in whole
+    assert "Sam Example" in whole
+
+
+def test_a_carer_with_two_children_is_one_household(app, client):
+    with app.app_context():
+        summary = launched(
+            [
+                family_row("P1", "C1", pupil_first_name="Amelia", **{"class": "3K"}),
+                family_row("P2", "C1", pupil_first_name="Oscar", **{"class": "5B"}),
+                family_row("P3", "C2", pupil_first_name="Ruby", **{"class": "4M"}),
+            ]
+        )
+        staff(summary.campaign.school_id)
+        db.session.commit()
+    sign_in(client, "office@example.com", two_factor=False)
+    page = client.get("/office/not-answered").get_data(as_text=True)
+    assert page.count("CarerC1 Example</strong>") == 1
+    assert "Amelia Example" in page and "Oscar Example" in page
+    by_class = re.findall(r"<strong>(CarerC\d) Example</strong>", page)
+    assert by_class == ["CarerC1", "CarerC2"]  # 3K before 4M
+
+
+def test_remind_selected_is_one_action_one_audit_event_and_stays_in_place(app, client, seeded):
+    from parentlink.core.audit import AuditEvent
+
+    sign_in(client, "office@example.com", two_factor=False)
+    page = client.get("/office/not-answered?sort=reminders").get_data(as_text=True)
+    picked = re.findall(r'name="invitation" value="(\d+)"', page)
+    assert len(picked) == 2
+    action = re.search(r'id="remind-selected" action="([^"]+)"', page).group(1)
+    back = "/office/not-answered?sort=reminders#households"
+    response = client.post(
+        action, data={"csrf_token": csrf_token(page), "invitation": picked, "back": back}
+    )
+    assert response.status_code == 303 and response.headers["Location"].endswith(back)
+    after = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Reminders to 2 households are on their way." in after
+    with app.app_context():
+        reminders = db.session.scalars(
+            select(Message.to_address).where(Message.kind == MessageKind.REMINDER_1)
+        ).all()
+        assert sorted(reminders) == ["+447700900003", "+447700900004"]
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "invitation.remind_selected")
+        ).all()
+        assert len(events) == 1
+    nothing = client.post(action, data={"csrf_token": csrf_token(page), "back": back})
+    assert "tick the households to remind first" in client.get(
+        nothing.headers["Location"]
+    ).get_data(as_text=True)
 
 
 def test_remind_now_puts_a_message_in_the_outbox(app, client, seeded):
@@ -87,7 +138,7 @@ def test_remind_now_puts_a_message_in_the_outbox(app, client, seeded):
     )
     assert response.status_code == 303
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "is on its way" in page and "<span data-reminders>1</span>" in page
+    assert "is on its way" in page and "data-reminders>1<" in page
     with app.app_context():
         reminder = db.session.scalar(select(Message).where(Message.kind == MessageKind.REMINDER_1))
         assert reminder is not None and reminder.link_token
@@ -172,7 +223,8 @@ def test_the_call_list_prints_the_whole_school_or_a_class(client, seeded):
     sign_in(client, "office@example.com", two_factor=False)
     page = client.get("/office/not-answered/call-list?class=4M").get_data(as_text=True)
     assert "Call list: 4M" in page and "Ruby" in page and "Oscar" not in page
-    assert "No carer on file" not in page
+    assert "07700 900004" in page and "invitation by text, queued" in page
+    assert "No carer we can remind" in page and "Sam Example" in page
 
 
 def test_family_search_and_timeline(client, seeded):

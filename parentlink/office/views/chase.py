@@ -10,7 +10,9 @@ from parentlink.campaigns.models import Campaign, ConfirmationChannel, Invitatio
 from parentlink.campaigns.paper import PaperConfirmationError, record_paper_confirmation
 from parentlink.db import db
 from parentlink.directory.models import Contact
+from parentlink.office import services
 from parentlink.office.forms import ActionForm, PaperConfirmationForm, WrongDetailsForm
+from parentlink.office.household_queries import waiting_invitations
 from parentlink.office.services import StaffError, flag_contact_details, remind_now
 
 
@@ -41,6 +43,25 @@ def remind(invitation_id: int):
     else:
         contact = invitation.contact
         flash(f"A reminder to {contact.first_name} {contact.last_name} is on its way.")
+    return _back()
+
+
+def remind_selected(campaign_id: int):
+    campaign = _mine(Campaign, campaign_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    ids = [int(v) for v in request.form.getlist("invitation") if v.isdigit() and len(v) < 10]
+    invitations = waiting_invitations(campaign, ids[:1000])
+    try:
+        reminded, skipped = services.remind_selected(
+            campaign, invitations, actor=f"staff:{current_user.id}"
+        )
+    except StaffError as exc:
+        flash(f"No reminder sent: {exc}.", "error")
+    else:
+        note = f" {skipped} had no mobile or email: phone them." if skipped else ""
+        plural = "" if reminded == 1 else "s"
+        flash(f"Reminders to {reminded} household{plural} are on their way.{note}", "success")
     return _back()
 
 
