@@ -36,7 +36,11 @@ def record_paper_confirmation(
     typed_name: str,
     note: str | None,
     staff_id: int,
+    questions: dict[str, str] | None = None,
 ) -> Confirmation:
+    """`questions` maps a point's key to the question the carer wrote or asked beside it;
+    every other point counts as agreed. The questions go to the office's list like any."""
+    questions = {k: v.strip()[:2000] for k, v in (questions or {}).items() if v and v.strip()}
     if channel not in (ConfirmationChannel.PAPER, ConfirmationChannel.PHONE):
         raise PaperConfirmationError("choose paper or phone")
     if campaign.status is not CampaignStatus.OPEN:
@@ -76,7 +80,11 @@ def record_paper_confirmation(
         note=(note or "").strip() or None,
         pupils=list(invitation.pupils),
         responses=[
-            ClauseResponse(clause_id=clause.id, answer=Answer.AGREE)
+            ClauseResponse(
+                clause_id=clause.id,
+                answer=Answer.QUESTION if clause.key in questions else Answer.AGREE,
+                question=questions.get(clause.key),
+            )
             for clause in version.clauses_for(Audience.PARENTS_CARERS)
         ],
     )
@@ -94,6 +102,7 @@ def record_paper_confirmation(
         subject=f"confirmation:{confirmation.id}",
         channel=channel.value,
         contact=contact.id,
+        questions=len(questions),
     )
     return confirmation
 

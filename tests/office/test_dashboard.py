@@ -11,7 +11,7 @@ from parentlink.campaigns.models import Confirmation, ConfirmationChannel, Invit
 from parentlink.campaigns.services import confirm
 from parentlink.db import db
 from parentlink.directory.importer import import_families
-from parentlink.directory.models import Contact
+from parentlink.directory.models import Contact, Pupil
 from parentlink.messaging.models import Message, MessageKind
 from tests.builders import csrf_token, csv_bytes, family_row, launched, staff
 from tests.office.sign_in import sign_in
@@ -323,3 +323,51 @@ def test_the_agreement_pages_show_versions_hashes_and_clauses(app, client, seede
     assert sha in page
     version = client.get(version_url).get_data(as_text=True)
     assert version.count('class="clause"') >= 10 and "Full wording" in version
+
+
+def test_the_family_page_shows_its_status_and_acts(app, client, seeded):
+    sign_in(client, "office@example.com", two_factor=False)
+    with app.app_context():
+        amelia, ruby, sam = (
+            db.session.scalar(select(Pupil.id).where(Pupil.mis_id == mis))
+            for mis in ("P1", "P3", "P4")
+        )
+        c4 = db.session.scalar(select(Contact).where(Contact.mis_id == "C4"))
+    assert 'data-status="covered"' in client.get(f"/office/families/{amelia}").get_data(
+        as_text=True
+    )
+    page = client.get(f"/office/families/{ruby}").get_data(as_text=True)
+    assert 'data-status="not yet answered"' in page
+    assert "Remind now" in page and "Record a paper or phone reply" in page
+    listing = client.get("/office/families?q=example").get_data(as_text=True)
+    assert listing.count('data-status="covered"') == 1
+    assert listing.count('data-status="not yet answered"') == 3
+    # a paper reply with a question, recorded from the family page, comes back there
+    url = f"/office/campaigns/{seeded}/contacts/{c4.id}/paper?back=/office/families/{ruby}"
+    form = client.get(url).get_data(as_text=True)
+    key = re.search(r'name="question-([^"]+)"', form).group(1)
+    response = client.post(
+        url,
+        data={
+            "csrf_token": csrf_token(form),
+            "channel": "paper",
+            "typed_name": "Carer Four",
+            "taken_by": "Mrs Office",
+            f"question-{key}": "Are class photos on the website?",
+        },
+    )
+    assert response.headers["Location"] == f"/office/families/{ruby}"
+    page = client.get(f"/office/families/{ruby}").get_data(as_text=True)
+    assert 'data-status="questions open"' in page and "1 question added to Questions" in page
+    assert "Are class photos on the website?" in page  # on the timeline, in plain words
+    assert "confirmed the agreement on paper (recorded by the office)" in page
+    questions = client.get("/office/questions").get_data(as_text=True)
+    assert "Are class photos on the website?" in questions
+    # Sam joined after the launch and his carer has no invitation: still "not yet answered"
+    with app.app_context():
+        c5 = db.session.scalar(select(Contact).where(Contact.mis_id == "C5"))
+        c5.mobile = None
+        c5.email = None
+        db.session.commit()
+    page = client.get(f"/office/families/{sam}").get_data(as_text=True)
+    assert 'data-status="cannot reach"' in page

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from parentlink.agreements.models import Audience
 from parentlink.campaigns.models import Campaign, ConfirmationChannel, Invitation
 from parentlink.campaigns.paper import PaperConfirmationError, record_paper_confirmation
 from parentlink.db import db
@@ -69,6 +70,7 @@ def paper(campaign_id: int, contact_id: int):
     campaign = _mine(Campaign, campaign_id)
     contact = _mine(Contact, contact_id)
     form = PaperConfirmationForm()
+    clauses = campaign.version.clauses_for(Audience.PARENTS_CARERS)
     if request.method == "GET":
         form.taken_by.data = current_user.name
         form.typed_name.data = f"{contact.first_name} {contact.last_name}"
@@ -84,20 +86,42 @@ def paper(campaign_id: int, contact_id: int):
                 typed_name=form.typed_name.data,
                 note=note,
                 staff_id=current_user.id,
+                questions={
+                    clause.key: request.form.get(f"question-{clause.key}", "") for clause in clauses
+                },
             )
         except ValueError as exc:  # PaperConfirmationError, or an unknown channel
             error = str(exc) if isinstance(exc, PaperConfirmationError) else "choose paper or phone"
             db.session.rollback()
         else:
+            asked = sum(1 for r in confirmation.responses if r.question)
             flash(
                 f"Recorded: {contact.first_name} {contact.last_name} confirmed "
                 f"({channel.value}), reference {confirmation.reference}."
+                + (
+                    f" {asked} question{'s' if asked > 1 else ''} added to Questions."
+                    if asked
+                    else ""
+                )
             )
-            return redirect(url_for("office.non_responders", campaign=campaign.id), code=303)
+            return redirect(_after_paper(campaign), code=303)
     status = 422 if (error or form.errors) else 200
     return render_template(
-        "office/paper.html", form=form, campaign=campaign, contact=contact, error=error
+        "office/paper.html",
+        form=form,
+        campaign=campaign,
+        contact=contact,
+        clauses=clauses,
+        error=error,
     ), status
+
+
+def _after_paper(campaign):
+    """Back where the office came from (the family page), else the households list."""
+    target = request.args.get("back", "")
+    if target.startswith("/office/") and "//" not in target:
+        return target
+    return url_for("office.non_responders", campaign=campaign.id)
 
 
 def flag_details(contact_id: int):
