@@ -371,3 +371,46 @@ def test_the_family_page_shows_its_status_and_acts(app, client, seeded):
         db.session.commit()
     page = client.get(f"/office/families/{sam}").get_data(as_text=True)
     assert 'data-status="cannot reach"' in page
+
+
+def test_the_headline_is_whole_school_coverage_whatever_campaign_covered_each_pupil(
+    app, client, seeded
+):
+    from datetime import timedelta
+
+    from parentlink.campaigns.audience import Audience, pupils_wanted
+    from parentlink.campaigns.models import AudienceKind, Campaign
+    from parentlink.campaigns.services import launch_campaign
+    from parentlink.core.clock import now
+
+    with app.app_context():
+        autumn = db.session.get(Campaign, seeded)
+        launch_campaign(
+            autumn.school,
+            autumn.version,
+            name="New starters",
+            closes_at=now() + timedelta(days=14),
+            actor="test",
+            audience=AudienceKind.NEW_STARTERS,
+            pupils_wanted=pupils_wanted(autumn.school_id, Audience(AudienceKind.NEW_STARTERS)),
+        )
+        sams_carer = db.session.scalar(
+            select(Invitation)
+            .join(Contact)
+            .where(Contact.mis_id == "C5", Invitation.campaign_id != seeded)
+        )
+        confirm(sams_carer, typed_name="Carer Five", ip_address=None, user_agent=None)
+        db.session.commit()
+    sign_in(client, "office@example.com", two_factor=False)
+    page = client.get("/office/").get_data(as_text=True)
+    # Amelia (autumn) and Sam (new starters): 2 of the school's 4 pupils, not "100% of 1"
+    assert 'data-covered="overall">50%' in page and "2 of 4" in page
+    assert "Campaign by campaign: New starters" in page
+    assert 'data-campaign-covered="100"' in page  # the detail: the newest campaign's own
+    assert 'class="line-chart"' in page and "the target is 4 (90%)" in page
+    assert "<title" in page and "Pupils covered by class" in page
+    assert re.search(r"data-count-questions>0<", page)
+    assert re.search(r"data-count-withdrawals>0<", page)
+    autumn_detail = client.get(f"/office/?campaign={seeded}").get_data(as_text=True)
+    assert 'data-covered="overall">50%' in autumn_detail
+    assert 'data-campaign-covered="25"' in autumn_detail

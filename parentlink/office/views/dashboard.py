@@ -8,7 +8,7 @@ from flask_login import current_user
 from parentlink.campaigns.queries import campaigns_for, question_counts
 from parentlink.core.clock import now
 from parentlink.core.filters import london_datetime
-from parentlink.office import household_queries, queries
+from parentlink.office import coverage_queries, household_queries, queries
 from parentlink.office.forms import ActionForm
 from parentlink.office.permissions import Permission, can
 
@@ -27,18 +27,27 @@ def _campaign_or_404():
 
 def overview():
     campaign = _campaign_or_404()
-    questions = {state.value: n for state, n in question_counts(current_user.school_id).items()}
-    if campaign is None:
-        return render_template("office/overview.html", campaign=None, questions=questions)
-    return render_template(
-        "office/overview.html",
-        questions=questions,
-        campaign=campaign,
-        campaigns=campaigns_for(current_user.school_id),
-        coverage=queries.coverage(campaign),
-        funnel=queries.funnel(campaign),
-        trend=queries.daily_confirmations(campaign),
-    )
+    school_id = current_user.school_id
+    open_questions = question_counts(school_id)
+    questions = {state.value: n for state, n in open_questions.items()}
+    version, school, line = coverage_queries.headline(school_id, now().date())
+    context = {
+        "questions": questions,
+        "version": version,
+        "school_coverage": school,
+        "line": line,
+        "target_percent": coverage_queries.TARGET_PERCENT,
+        "counts": coverage_queries.counts(school_id, version, questions["open"]),
+        "campaign": campaign,
+    }
+    if campaign is not None:
+        context.update(
+            campaigns=campaigns_for(school_id),
+            coverage=queries.coverage(campaign),
+            funnel=queries.funnel(campaign),
+            trend=queries.daily_confirmations(campaign),
+        )
+    return render_template("office/overview.html", **context)
 
 
 def _sort() -> str:
