@@ -132,7 +132,7 @@ PAGES = [
         ["POST"],
         P.VIEW_FAMILIES,
     ),
-    ("/jobs/", "jobs", jobs_panel.panel, ["GET"], P.VIEW_OVERVIEW),
+    ("/jobs/", "jobs", jobs_panel.panel, ["GET"], P.MANAGE_SETTINGS),  # administrators
     ("/data-quality", "data_quality", messages.data_quality, ["GET"], P.VIEW_FAMILIES),
     ("/import", "import_upload", imports.upload, ["GET", "POST"], P.IMPORT),
     (
@@ -186,9 +186,9 @@ NAV = [
     ("office.inbox", "Texts from parents"),
     ("office.data_quality", "Data quality"),
     ("office.import_upload", "Import"),
-    ("office.jobs", "Scheduled jobs"),
     ("concerns_office.index", "Concerns"),
     ("office.settings", "Settings"),
+    ("office.jobs", "Scheduled jobs"),
     ("office.staff", "Staff"),
     ("office.audit", "Audit log"),
     ("office.account", "My account"),
