@@ -247,6 +247,9 @@ def _start(term_round: TermRound, calendar: SchoolCalendar, at: datetime) -> boo
         actor="system:jobs",
         audience=term_round.audience,
         pupils_wanted=pupils_wanted,
+        # A new term's round asks again whoever it is for (its audience says who): a link
+        # from last term's campaign, even one still open, is not what this term asks with.
+        ask_again=True,
     )
     term_round.move_to(RoundStatus.STARTED)
     term_round.started_at = at

@@ -23,6 +23,7 @@ from parentlink.campaigns.models import (
     Invitation,
     InvitationStatus,
 )
+from parentlink.campaigns.one_link import not_already_asked
 from parentlink.core.audit import record
 from parentlink.core.clock import now
 from parentlink.core.filters import and_list
@@ -48,12 +49,16 @@ class LaunchSummary:
 
 
 def eligible_families(
-    school_id: int, pupils_wanted: Select | None = None, contact_ids: list[int] | None = None
+    school_id: int,
+    pupils_wanted: Select | None = None,
+    contact_ids: list[int] | None = None,
+    pairs=None,
 ) -> dict[Contact, list[Pupil]]:
     """Each contact with parental responsibility (and no court-order restriction) and the
     current pupils they may be asked about: one invitation covers all their children.
     `pupils_wanted` (a SELECT of pupil ids) narrows the audience; `contact_ids` picks
-    some of its families (a preview's samples)."""
+    some of its families (a preview's samples); `pairs`, a condition on the pupil-carer
+    link, leaves some out (one_link.not_already_asked)."""
     query = (
         select(Contact, Pupil)
         .join(PupilContact, PupilContact.contact_id == Contact.id)
@@ -70,6 +75,8 @@ def eligible_families(
         query = query.where(Pupil.id.in_(pupils_wanted))
     if contact_ids is not None:
         query = query.where(Contact.id.in_(contact_ids))
+    if pairs is not None:
+        query = query.where(pairs)
     rows = db.session.execute(query)
     families: dict[Contact, list[Pupil]] = {}
     for contact, pupil in rows:
@@ -89,10 +96,13 @@ def launch_campaign(
     pupils_wanted: Select | None = None,
     completion_rule: CompletionRule = CompletionRule.ANY_CARER,
     reminder_policy: str = DEFAULT_POLICY,
+    ask_again: bool = False,
 ) -> LaunchSummary:
     """Create the campaign, one invitation per eligible contact and one message each.
     `pupils_wanted` narrows a campaign to some pupils (the audience says which). Nothing is
-    written if any SMS would be longer than the school's segment limit."""
+    written if any SMS would be longer than the school's segment limit. Pupils already covered
+    by this version, and carers already holding a live link for it, are left out unless
+    `ask_again` (campaigns/one_link.py)."""
     at = now()
     if version.status is not VersionStatus.PUBLISHED:
         raise CampaignError(f"version {version.label} is not published")
@@ -122,7 +132,8 @@ def launch_campaign(
     db.session.flush()
     summary = LaunchSummary(campaign, 0, 0, [])
     too_long: list[str] = []
-    for contact, pupils in eligible_families(school.id, pupils_wanted).items():
+    pairs = None if ask_again else not_already_asked(version.id)
+    for contact, pupils in eligible_families(school.id, pupils_wanted, pairs=pairs).items():
         channel = contact.best_channel()
         if channel is None:
             summary.unreachable.append(contact.id)
@@ -177,6 +188,7 @@ def launch_campaign(
         audience=audience.value,
         completion_rule=completion_rule.value,
         reminder_policy=reminder_policy,
+        asked_again=ask_again,
     )
     return summary
 
