@@ -2,7 +2,8 @@
 carers already hold a live link for the same version, says so in the preview and by default
 leaves them out (the office can choose to ask them again).
 
-A "live link" is an invitation, not revoked, in an open campaign of the same version. The
+A "live link" is an invitation, not revoked, in an open campaign of the same version whose
+link still works (its closing date plus the grace days, PARENTLINK_LINK_GRACE_DAYS). The
 rule works on pupil-carer pairs: a carer who holds a live link for Amelia is not sent a
 second one for her, but is still asked about a new starter, Sam, who is on no link yet.
 """
@@ -10,7 +11,9 @@ second one for her, but is still asked about a new starter, Sam, who is on no li
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import Select, and_, exists, func, not_, or_, select
 
 from parentlink.campaigns.models import (
@@ -22,6 +25,7 @@ from parentlink.campaigns.models import (
     confirmation_pupil,
     invitation_pupil,
 )
+from parentlink.core.clock import now
 from parentlink.db import db
 from parentlink.directory.models import Pupil, PupilContact
 
@@ -44,7 +48,9 @@ def _live(version_id: int):
         Invitation.status != InvitationStatus.REVOKED,
         Invitation.campaign_id.in_(
             select(Campaign.id).where(
-                Campaign.version_id == version_id, Campaign.status == CampaignStatus.OPEN
+                Campaign.version_id == version_id,
+                Campaign.status == CampaignStatus.OPEN,
+                Campaign.closes_at >= now() - timedelta(days=current_app.config["LINK_GRACE_DAYS"]),
             )
         ),
     )
