@@ -35,7 +35,7 @@ PLACEHOLDERS: dict[MessageKind, frozenset[str]] = {
     _K.DSL_ALERT: frozenset({"school", "link", "reference", "one_way"}),
     _K.CONCERN_ESCALATION: frozenset({"school", "link", "reference", "reported", "one_way"}),
     _K.CONCERN_DIGEST: frozenset({"school", "link", "rows", "today", "one_way"}),
-    _K.ROUND_NOTICE: frozenset({"school", "round", "audience_text", "one_way"}),
+    _K.ROUND_NOTICE: frozenset({"school", "round", "audience_text", "link", "one_way"}),
     _K.TEST: frozenset({"school", "staff", "one_way"}),
     _K.STAFF_INVITE: frozenset({"school", "staff", "link", "valid_hours", "one_way"}),
     _K.QUESTION_REPLY: frozenset({"school", "contact", "point", "reply", "link", "one_way"}),

@@ -20,6 +20,7 @@ from parentlink.office.views import (
     inbox,
     messages,
     questions,
+    rounds,
     settings,
     staff,
 )
@@ -165,6 +166,14 @@ PAGES = [
     ("/staff", "staff", staff.staff_list, ["GET", "POST"], P.MANAGE_SETTINGS),
     ("/staff/<int:staff_id>", "staff_change", staff.staff_change, ["POST"], P.MANAGE_SETTINGS),
     ("/audit", "audit", audit.audit_log, ["GET"], P.VIEW_AUDIT),
+    ("/rounds", "rounds", rounds.rounds_page, ["GET"], P.MANAGE_SETTINGS),
+    (
+        "/rounds/<int:round_id>/<action>",
+        "round_change",
+        rounds.change,
+        ["POST"],
+        P.MANAGE_SETTINGS,
+    ),
     ("/account", "account", staff.account, ["GET", "POST"], P.OWN_ACCOUNT),
 ]
 
@@ -188,6 +197,7 @@ NAV = [
     ("office.import_upload", "Import"),
     ("concerns_office.index", "Concerns"),
     ("office.settings", "Settings"),
+    ("office.rounds", "Termly rounds"),
     ("office.jobs", "Scheduled jobs"),
     ("office.staff", "Staff"),
     ("office.audit", "Audit log"),

@@ -3,12 +3,15 @@ that names nobody, and every refusal is in the audit log."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
 from parentlink.agreements.drafts import new_draft
 from parentlink.agreements.models import Audience
-from parentlink.campaigns.models import Answer, Invitation
+from parentlink.campaigns.models import Answer, AudienceKind, Invitation
+from parentlink.campaigns.rounds import RoundReason, TermRound
 from parentlink.campaigns.services import confirm
 from parentlink.core.audit import AuditEvent
 from parentlink.db import db
@@ -74,6 +77,9 @@ OFFICE_PAGES = {
     "office.staff_change": ("POST", "/office/staff/{viewer_staff}?change=role", {"role": "viewer"}),
     "office.audit": ("GET", "/office/audit?action=staff.", {}),
     "office.account": ("GET", "/office/account", {}),
+    "office.rounds": ("GET", "/office/rounds", {}),
+    "office.round_change": ("POST", "/office/rounds/{round}/pause", {}),
+    "office.remind_selected": ("POST", "/office/campaigns/{campaign}/remind", {}),
 }
 # Sections of the settings page, each posted on its own: refused like the page itself.
 SETTINGS_POSTS = ["school", "window", "sms", "safeguarding", "term", "test-email"]
@@ -124,6 +130,16 @@ def seeded(app):
             answers={first.key: (Answer.QUESTION, "May I post the nativity photo?")},
         )
         ids["question"] = next(r.id for r in asked.responses if r.question)
+        spring = TermRound(
+            school_id=school_id,
+            term_name="Spring 2027",
+            reason=RoundReason.TERMLY,
+            audience=AudienceKind.NOT_CONFIRMED,
+            starts_on=date(2027, 1, 8),
+        )
+        db.session.add(spring)
+        db.session.flush()
+        ids["round"] = spring.id
         draft = new_draft(summary.campaign.version, actor="test")
         ids["draft"], ids["clause"] = draft.id, draft.clauses[0].id
         db.session.commit()
