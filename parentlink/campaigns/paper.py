@@ -136,3 +136,34 @@ def _invitation_without_message(campaign: Campaign, contact: Contact) -> Invitat
     db.session.add(invitation)
     db.session.flush()
     return invitation
+
+
+def paper_form_link(
+    campaign: Campaign, contact: Contact, *, staff_id: int
+) -> tuple[Invitation, str]:
+    """A printed form for a family without a phone: their invitation (made now if the launch
+    could not reach them) and a link of its own for the form's QR code."""
+    from parentlink.campaigns.invitation_links import issue_link
+
+    if campaign.status is not CampaignStatus.OPEN:
+        raise PaperConfirmationError("this campaign is closed")
+    if contact.school_id != campaign.school_id:
+        raise PaperConfirmationError("this carer is not at this school")
+    invitation = db.session.scalar(
+        select(Invitation).where(
+            Invitation.campaign_id == campaign.id, Invitation.contact_id == contact.id
+        )
+    )
+    if invitation is None:
+        invitation = _invitation_without_message(campaign, contact)
+    if invitation.status is InvitationStatus.REVOKED:
+        raise PaperConfirmationError("this carer's invitation was withdrawn by the school")
+    token = issue_link(invitation, "paper")
+    record(
+        "invitation.paper_form",
+        actor=f"staff:{staff_id}",
+        school_id=campaign.school_id,
+        subject=f"invitation:{invitation.id}",
+        contact=contact.id,
+    )
+    return invitation, token

@@ -58,6 +58,13 @@ PAGES = [
         P.CHASE,
     ),
     (
+        "/campaigns/<int:campaign_id>/contacts/<int:contact_id>/paper-form",
+        "paper_form",
+        chase.paper_form,
+        ["POST"],
+        P.CHASE,
+    ),
+    (
         "/contacts/<int:contact_id>/wrong-details",
         "flag_details",
         chase.flag_details,

@@ -111,6 +111,14 @@ def test_the_office_closes_the_loop_at_1366_px(live_app, browser, tmp_path):
     assert page.locator("h1 .badge").inner_text() == "Not yet answered"
     checked["family"] = _axe(page)
     _shot(page, "family", tmp_path)
+    page.click("button:has-text('Print a paper form')")
+    assert page.locator(".paper-points-print li").count() == 18
+    assert page.locator(".paper-qr img").is_visible()
+    checked["paper-form"] = _axe(page)
+    page.emulate_media(media="print")
+    _shot(page, "paper-form-print", tmp_path)
+    page.emulate_media(media="screen")
+    page.goto(f"{base}/office/families/{ids['ruby']}")
     page.click("text=Record a paper or phone reply")
     checked["paper"] = _axe(page)
     page.fill("#typed_name", "Carer Two")

@@ -414,3 +414,27 @@ def test_the_headline_is_whole_school_coverage_whatever_campaign_covered_each_pu
     autumn_detail = client.get(f"/office/?campaign={seeded}").get_data(as_text=True)
     assert 'data-covered="overall">50%' in autumn_detail
     assert 'data-campaign-covered="25"' in autumn_detail
+
+
+def test_a_printed_paper_form_carries_the_points_a_reference_and_a_working_qr_link(
+    app, client, seeded
+):
+    sign_in(client, "office@example.com", two_factor=False)
+    with app.app_context():
+        ruby = db.session.scalar(select(Pupil.id).where(Pupil.mis_id == "P3"))
+        c4 = db.session.scalar(select(Contact.id).where(Contact.mis_id == "C4"))
+        invitation = db.session.scalar(select(Invitation.id).where(Invitation.contact_id == c4))
+    family = client.get(f"/office/families/{ruby}").get_data(as_text=True)
+    action = f"/office/campaigns/{seeded}/contacts/{c4}/paper-form"
+    assert action in family and "Print a paper form" in family
+    form = client.post(action, data={"csrf_token": csrf_token(family)}).get_data(as_text=True)
+    assert f"reference <strong data-reference>F-{invitation}</strong>" in form
+    assert 'src="data:image/svg+xml' in form and "I have a question about this point" in form
+    assert form.count('class="box"') == 18 and "Signature:" in form
+    link = re.search(r'class="paper-link">([^<]+)<', form).group(1)
+    token = link.rsplit("/", 1)[1]
+    parent_page = client.get(f"/a/{token}")  # the QR's link is the family's own
+    assert parent_page.status_code == 200
+    assert "Our social media agreement" in parent_page.get_data(as_text=True)
+    back = client.get(f"/office/campaigns/{seeded}/contacts/{c4}/paper").get_data(as_text=True)
+    assert f"Paper form reference F-{invitation}" in back

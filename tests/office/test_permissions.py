@@ -37,6 +37,11 @@ OFFICE_PAGES = {
         "/office/campaigns/{campaign}/contacts/{contact}/paper",
         {},
     ),
+    "office.paper_form": (
+        "POST",
+        "/office/campaigns/{campaign}/contacts/{contact}/paper-form",
+        {},
+    ),
     "office.flag_details": (
         "POST",
         "/office/contacts/{contact}/wrong-details",

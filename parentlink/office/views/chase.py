@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import segno
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from parentlink.agreements.models import Audience
 from parentlink.campaigns.models import Campaign, ConfirmationChannel, Invitation
-from parentlink.campaigns.paper import PaperConfirmationError, record_paper_confirmation
+from parentlink.campaigns.paper import (
+    PaperConfirmationError,
+    paper_form_link,
+    record_paper_confirmation,
+)
 from parentlink.db import db
 from parentlink.directory.models import Contact
+from parentlink.messaging.outbox import personal_link
 from parentlink.office import services
 from parentlink.office.forms import ActionForm, PaperConfirmationForm, WrongDetailsForm
 from parentlink.office.household_queries import waiting_invitations
@@ -106,14 +112,45 @@ def paper(campaign_id: int, contact_id: int):
             )
             return redirect(_after_paper(campaign), code=303)
     status = 422 if (error or form.errors) else 200
+    invitation_id = db.session.scalar(
+        select(Invitation.id).where(
+            Invitation.campaign_id == campaign.id, Invitation.contact_id == contact.id
+        )
+    )
     return render_template(
         "office/paper.html",
+        reference=f"F-{invitation_id}" if invitation_id else None,
         form=form,
         campaign=campaign,
         contact=contact,
         clauses=clauses,
         error=error,
     ), status
+
+
+def paper_form(campaign_id: int, contact_id: int):
+    """A printable form, filled in for this family, with their link as a QR code."""
+    campaign = _mine(Campaign, campaign_id)
+    contact = _mine(Contact, contact_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        invitation, token = paper_form_link(campaign, contact, staff_id=current_user.id)
+    except PaperConfirmationError as exc:
+        db.session.rollback()
+        flash(f"No form printed: {exc}.", "error")
+        return _back()
+    link = personal_link(token)
+    return render_template(
+        "office/paper_form.html",
+        campaign=campaign,
+        contact=contact,
+        invitation=invitation,
+        clauses=campaign.version.clauses_for(Audience.PARENTS_CARERS),
+        link=link,
+        qr=segno.make(link, error="m").svg_data_uri(scale=3, dark="#000", light="#fff"),
+        reference=f"F-{invitation.id}",
+    )
 
 
 def _after_paper(campaign):
