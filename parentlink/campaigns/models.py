@@ -238,9 +238,26 @@ class Confirmation(db.Model):
         self.withdrawal_reason = reason
 
 
+class FollowUp(enum.Enum):
+    """Where a parent's question stands in the office (meaningful for questions only)."""
+
+    OPEN = "open"  # waiting for the office
+    ANSWERED = "answered"  # replied to, or answered by phone or in person
+    WITH_DSL = "with-dsl"  # a safeguarding matter: passed to the safeguarding lead
+
+
+FOLLOW_UP_TRANSITIONS = {
+    FollowUp.OPEN: frozenset({FollowUp.ANSWERED, FollowUp.WITH_DSL}),
+    FollowUp.WITH_DSL: frozenset({FollowUp.ANSWERED}),
+}
+
+
 class ClauseResponse(db.Model):
     __tablename__ = "clause_response"
-    __table_args__ = (UniqueConstraint("confirmation_id", "clause_id"),)
+    __table_args__ = (
+        UniqueConstraint("confirmation_id", "clause_id"),
+        Index("ix_clause_response_answer_follow_up", "answer", "follow_up"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     confirmation_id: Mapped[int] = mapped_column(
@@ -249,5 +266,28 @@ class ClauseResponse(db.Model):
     clause_id: Mapped[int] = mapped_column(ForeignKey("clause.id"))
     answer: Mapped[Answer]
     question: Mapped[str | None] = mapped_column(Text)
+    follow_up: Mapped[FollowUp] = mapped_column(default=FollowUp.OPEN, server_default="open")
+    reply: Mapped[str | None] = mapped_column(Text)  # what the office wrote back, if anything
+    answered_at: Mapped[datetime | None]
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    reply_message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    passed_at: Mapped[datetime | None]  # when it went to the safeguarding lead
 
     confirmation: Mapped[Confirmation] = relationship(back_populates="responses")
+    clause = relationship("Clause")
+
+    @property
+    def is_question(self) -> bool:
+        return self.answer is Answer.QUESTION
+
+    def answer_question(self, at: datetime, staff_id: int, reply: str | None) -> None:
+        check_transition(self.follow_up, FollowUp.ANSWERED, FOLLOW_UP_TRANSITIONS)
+        self.follow_up = FollowUp.ANSWERED
+        self.answered_at = at
+        self.answered_by_id = staff_id
+        self.reply = reply
+
+    def pass_to_dsl(self, at: datetime) -> None:
+        check_transition(self.follow_up, FollowUp.WITH_DSL, FOLLOW_UP_TRANSITIONS)
+        self.follow_up = FollowUp.WITH_DSL
+        self.passed_at = at

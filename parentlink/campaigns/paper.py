@@ -36,7 +36,11 @@ def record_paper_confirmation(
     typed_name: str,
     note: str | None,
     staff_id: int,
+    questions: dict[str, str] | None = None,
 ) -> Confirmation:
+    """`questions` maps a point's key to the question the carer wrote or asked beside it;
+    every other point counts as agreed. The questions go to the office's list like any."""
+    questions = {k: v.strip()[:2000] for k, v in (questions or {}).items() if v and v.strip()}
     if channel not in (ConfirmationChannel.PAPER, ConfirmationChannel.PHONE):
         raise PaperConfirmationError("choose paper or phone")
     if campaign.status is not CampaignStatus.OPEN:
@@ -76,7 +80,11 @@ def record_paper_confirmation(
         note=(note or "").strip() or None,
         pupils=list(invitation.pupils),
         responses=[
-            ClauseResponse(clause_id=clause.id, answer=Answer.AGREE)
+            ClauseResponse(
+                clause_id=clause.id,
+                answer=Answer.QUESTION if clause.key in questions else Answer.AGREE,
+                question=questions.get(clause.key),
+            )
             for clause in version.clauses_for(Audience.PARENTS_CARERS)
         ],
     )
@@ -94,6 +102,7 @@ def record_paper_confirmation(
         subject=f"confirmation:{confirmation.id}",
         channel=channel.value,
         contact=contact.id,
+        questions=len(questions),
     )
     return confirmation
 
@@ -127,3 +136,34 @@ def _invitation_without_message(campaign: Campaign, contact: Contact) -> Invitat
     db.session.add(invitation)
     db.session.flush()
     return invitation
+
+
+def paper_form_link(
+    campaign: Campaign, contact: Contact, *, staff_id: int
+) -> tuple[Invitation, str]:
+    """A printed form for a family without a phone: their invitation (made now if the launch
+    could not reach them) and a link of its own for the form's QR code."""
+    from parentlink.campaigns.invitation_links import issue_link
+
+    if campaign.status is not CampaignStatus.OPEN:
+        raise PaperConfirmationError("this campaign is closed")
+    if contact.school_id != campaign.school_id:
+        raise PaperConfirmationError("this carer is not at this school")
+    invitation = db.session.scalar(
+        select(Invitation).where(
+            Invitation.campaign_id == campaign.id, Invitation.contact_id == contact.id
+        )
+    )
+    if invitation is None:
+        invitation = _invitation_without_message(campaign, contact)
+    if invitation.status is InvitationStatus.REVOKED:
+        raise PaperConfirmationError("this carer's invitation was withdrawn by the school")
+    token = issue_link(invitation, "paper")
+    record(
+        "invitation.paper_form",
+        actor=f"staff:{staff_id}",
+        school_id=campaign.school_id,
+        subject=f"invitation:{invitation.id}",
+        contact=contact.id,
+    )
+    return invitation, token

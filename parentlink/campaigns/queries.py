@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import case, func, select
 
+from parentlink.agreements.models import Clause
 from parentlink.campaigns.models import (
     Answer,
     Campaign,
     ClauseResponse,
     CompletionRule,
     Confirmation,
+    FollowUp,
     Invitation,
     InvitationStatus,
+    confirmation_pupil,
     invitation_pupil,
 )
 from parentlink.db import db
+from parentlink.directory.models import Contact, Pupil
 from parentlink.messaging.models import Message, MessageStatus
 
 
@@ -101,39 +106,110 @@ def pupil_coverage(campaign_id: int) -> Coverage:
 
 
 @dataclass(frozen=True)
-class FollowUp:
-    confirmation_id: int
-    reference: str
+class Question:
+    """One parent's question about one point, for the office's list and the family page."""
+
+    response_id: int
+    asked_at: datetime
+    question: str
+    point: str  # the clause's plain-English summary
+    wording: str  # the clause's full wording
     contact_id: int
-    confirmed_at: object
-    questions: int
+    carer: str
+    campaign: str
+    follow_up: FollowUp
+    reply: str | None
+    answered_at: datetime | None
+    reference: str
+    children: list[tuple[int, str]] = field(default_factory=list)  # (pupil id, full name)
 
 
-def questions_to_follow_up(
-    campaign_id: int, *, page: int = 1, per_page: int = 50
-) -> list[FollowUp]:
-    """Standing confirmations with at least one question: the office's follow-up list."""
-    rows = db.session.execute(
-        select(
-            Confirmation.id,
-            Confirmation.reference,
-            Confirmation.contact_id,
-            Confirmation.confirmed_at,
-            func.count(ClauseResponse.id),
-        )
+def _questions(school_id: int):
+    return (
+        select(ClauseResponse, Confirmation, Contact, Clause, Campaign.name)
+        .join(Confirmation, Confirmation.id == ClauseResponse.confirmation_id)
+        .join(Contact, Contact.id == Confirmation.contact_id)
+        .join(Clause, Clause.id == ClauseResponse.clause_id)
         .join(Invitation, Invitation.id == Confirmation.invitation_id)
-        .join(ClauseResponse, ClauseResponse.confirmation_id == Confirmation.id)
+        .join(Campaign, Campaign.id == Invitation.campaign_id)
         .where(
-            Invitation.campaign_id == campaign_id,
+            Confirmation.school_id == school_id,
             Confirmation.withdrawn_at.is_(None),
             ClauseResponse.answer == Answer.QUESTION,
         )
-        .group_by(Confirmation.id)
-        .order_by(Confirmation.confirmed_at, Confirmation.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
     )
-    return [FollowUp(*row) for row in rows]
+
+
+def questions_to_follow_up(
+    school_id: int,
+    *,
+    state: FollowUp = FollowUp.OPEN,
+    campaign_id: int | None = None,
+    contact_ids: list[int] | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[Question], int]:
+    """Parents' questions in one state (open ones by default), newest first, a page at a
+    time, with the total. Only standing confirmations: a withdrawn one asks nothing more."""
+    query = _questions(school_id).where(ClauseResponse.follow_up == state)
+    if campaign_id is not None:
+        query = query.where(Invitation.campaign_id == campaign_id)
+    if contact_ids is not None:
+        query = query.where(Confirmation.contact_id.in_(contact_ids))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.execute(
+        query.order_by(Confirmation.confirmed_at.desc(), ClauseResponse.id.desc())
+        .limit(per_page)
+        .offset((max(page, 1) - 1) * per_page)
+    ).all()
+    children: dict[int, list[tuple[int, str]]] = {}
+    confirmation_ids = {confirmation.id for _, confirmation, *_ in rows}
+    if confirmation_ids:
+        for confirmation_id, pupil in db.session.execute(
+            select(confirmation_pupil.c.confirmation_id, Pupil)
+            .join(Pupil, Pupil.id == confirmation_pupil.c.pupil_id)
+            .where(confirmation_pupil.c.confirmation_id.in_(confirmation_ids))
+            .order_by(Pupil.first_name, Pupil.id)
+        ):
+            children.setdefault(confirmation_id, []).append(
+                (pupil.id, f"{pupil.first_name} {pupil.last_name}")
+            )
+    items = [
+        Question(
+            response_id=response.id,
+            asked_at=confirmation.confirmed_at,
+            question=response.question or "",
+            point=clause.summary,
+            wording=clause.body,
+            contact_id=contact.id,
+            carer=f"{contact.first_name} {contact.last_name}",
+            campaign=campaign_name,
+            follow_up=response.follow_up,
+            reply=response.reply,
+            answered_at=response.answered_at,
+            reference=confirmation.reference,
+            children=children.get(confirmation.id, []),
+        )
+        for response, confirmation, contact, clause, campaign_name in rows
+    ]
+    return items, total
+
+
+def question_counts(school_id: int) -> dict[FollowUp, int]:
+    """How many questions stand in each state (one GROUP BY)."""
+    rows = db.session.execute(
+        select(ClauseResponse.follow_up, func.count())
+        .join(Confirmation, Confirmation.id == ClauseResponse.confirmation_id)
+        .where(
+            Confirmation.school_id == school_id,
+            Confirmation.withdrawn_at.is_(None),
+            ClauseResponse.answer == Answer.QUESTION,
+        )
+        .group_by(ClauseResponse.follow_up)
+    ).all()
+    counts = dict.fromkeys(FollowUp, 0)
+    counts.update({state: n for state, n in rows})
+    return counts
 
 
 @dataclass(frozen=True)

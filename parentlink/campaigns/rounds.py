@@ -13,6 +13,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from flask import current_app
 from sqlalchemy import ForeignKey, Index, String, exists, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -211,6 +212,7 @@ def _notify(term_round: TermRound, at: datetime) -> None:
                 school=school,
                 round=term_round,
                 audience_text=_audience_text(term_round),
+                link=f"{current_app.config['PUBLIC_URL']}/office/rounds",
             ),
         )
     record(
@@ -247,6 +249,9 @@ def _start(term_round: TermRound, calendar: SchoolCalendar, at: datetime) -> boo
         actor="system:jobs",
         audience=term_round.audience,
         pupils_wanted=pupils_wanted,
+        # A new term's round asks again whoever it is for (its audience says who): a link
+        # from last term's campaign, even one still open, is not what this term asks with.
+        ask_again=True,
     )
     term_round.move_to(RoundStatus.STARTED)
     term_round.started_at = at

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -22,16 +22,24 @@ from parentlink.campaigns.models import (
     ConfirmationChannel,
     Invitation,
     InvitationStatus,
+    invitation_pupil,
 )
+from parentlink.campaigns.one_link import not_already_asked
 from parentlink.core.audit import record
 from parentlink.core.clock import now
 from parentlink.core.filters import and_list
 from parentlink.core.text import without_controls
 from parentlink.core.tokens import hash_token, new_reference, new_token
 from parentlink.db import db
-from parentlink.directory.models import Contact, Pupil, PupilContact
+from parentlink.directory.models import Channel, Contact, Pupil, PupilContact
 from parentlink.messaging.models import MessageKind
-from parentlink.messaging.outbox import enqueue, render
+from parentlink.messaging.outbox import (
+    enqueue_many,
+    message_values,
+    render,
+    sms_with_link,
+)
+from parentlink.messaging.sms import count_segments
 from parentlink.messaging.templates import TemplateProblem, check_templates
 from parentlink.schools.models import School
 
@@ -49,12 +57,16 @@ class LaunchSummary:
 
 
 def eligible_families(
-    school_id: int, pupils_wanted: Select | None = None, contact_ids: list[int] | None = None
+    school_id: int,
+    pupils_wanted: Select | None = None,
+    contact_ids: list[int] | None = None,
+    pairs=None,
 ) -> dict[Contact, list[Pupil]]:
     """Each contact with parental responsibility (and no court-order restriction) and the
     current pupils they may be asked about: one invitation covers all their children.
     `pupils_wanted` (a SELECT of pupil ids) narrows the audience; `contact_ids` picks
-    some of its families (a preview's samples)."""
+    some of its families (a preview's samples); `pairs`, a condition on the pupil-carer
+    link, leaves some out (one_link.not_already_asked)."""
     query = (
         select(Contact, Pupil)
         .join(PupilContact, PupilContact.contact_id == Contact.id)
@@ -71,6 +83,8 @@ def eligible_families(
         query = query.where(Pupil.id.in_(pupils_wanted))
     if contact_ids is not None:
         query = query.where(Contact.id.in_(contact_ids))
+    if pairs is not None:
+        query = query.where(pairs)
     rows = db.session.execute(query)
     families: dict[Contact, list[Pupil]] = {}
     for contact, pupil in rows:
@@ -90,10 +104,13 @@ def launch_campaign(
     pupils_wanted: Select | None = None,
     completion_rule: CompletionRule = CompletionRule.ANY_CARER,
     reminder_policy: str = DEFAULT_POLICY,
+    ask_again: bool = False,
 ) -> LaunchSummary:
     """Create the campaign, one invitation per eligible contact and one message each.
     `pupils_wanted` narrows a campaign to some pupils (the audience says which). Nothing is
-    written if any SMS would be longer than the school's segment limit."""
+    written if any SMS would be longer than the school's segment limit. Pupils already covered
+    by this version, and carers already holding a live link for it, are left out unless
+    `ask_again` (campaigns/one_link.py)."""
     at = now()
     if version.status is not VersionStatus.PUBLISHED:
         raise CampaignError(f"version {version.label} is not published")
@@ -123,41 +140,26 @@ def launch_campaign(
     db.session.flush()
     summary = LaunchSummary(campaign, 0, 0, [])
     too_long: list[str] = []
-    for contact, pupils in eligible_families(school.id, pupils_wanted).items():
+    pairs = None if ask_again else not_already_asked(version.id)
+    planned = []  # (contact, pupils, channel, token, rendered, segments)
+    for contact, pupils in eligible_families(school.id, pupils_wanted, pairs=pairs).items():
         channel = contact.best_channel()
         if channel is None:
             summary.unreachable.append(contact.id)
             continue
-        token = new_token()
-        invitation = Invitation(
-            school_id=school.id,
-            campaign_id=campaign.id,
-            contact_id=contact.id,
-            token_hash=hash_token(token),
-            pupils=pupils,
-        )
-        db.session.add(invitation)
-        db.session.flush()
         children = and_list([p.first_name for p in pupils])
         rendered = render(
             MessageKind.INVITE, channel, school=school, contact=contact, children=children
         )
-        message = enqueue(
-            school_id=school.id,
-            kind=MessageKind.INVITE,
-            channel=channel,
-            contact=contact,
-            rendered=rendered,
-            invitation_id=invitation.id,
-            link_token=token,
-        )
-        if message.segments and message.segments > school.sms_segment_limit:
-            too_long.append(
-                f"{contact.first_name} {contact.last_name} (for {children}): "
-                f"{message.segments} segments"
-            )
-        summary.invitations += 1
-        summary.messages += 1
+        segments = None
+        if channel is Channel.SMS:
+            segments = count_segments(sms_with_link(rendered.body)).count
+            if segments > school.sms_segment_limit:
+                too_long.append(
+                    f"{contact.first_name} {contact.last_name} (for {children}): "
+                    f"{segments} segments"
+                )
+        planned.append((contact, pupils, channel, new_token(), rendered, segments))
     if too_long:
         savepoint.rollback()  # nothing is written while SMS are too long
         raise CampaignError(
@@ -166,6 +168,48 @@ def launch_campaign(
             "Shorten the names in the MIS or ask these families by email or on paper, "
             "then try again"
         )
+    # Thousands of rows: one multi-row INSERT per table (ids come back in order).
+    ids = (
+        db.session.execute(
+            insert(Invitation).returning(Invitation.id, sort_by_parameter_order=True),
+            [
+                {"school_id": school.id, "campaign_id": campaign.id, "contact_id": contact.id,
+                 "token_hash": hash_token(token), "created_at": at}
+                for contact, _pupils, _channel, token, _rendered, _segments in planned
+            ],
+        ).scalars().all()
+        if planned
+        else []
+    )  # fmt: skip
+    if planned:
+        db.session.execute(
+            insert(invitation_pupil),
+            [
+                {"invitation_id": invitation_id, "pupil_id": pupil.id}
+                for invitation_id, (_c, pupils, *_rest) in zip(ids, planned, strict=True)
+                for pupil in pupils
+            ],
+        )
+    enqueue_many(
+        [
+            message_values(
+                school_id=school.id,
+                kind=MessageKind.INVITE,
+                channel=channel,
+                rendered=rendered,
+                to=contact.address_for(channel),
+                contact_id=contact.id,
+                invitation_id=invitation_id,
+                link_token=token,
+                segments=segments,
+                at=at,
+            )
+            for invitation_id, (contact, _p, channel, token, rendered, segments) in zip(
+                ids, planned, strict=True
+            )
+        ]
+    )
+    summary.invitations = summary.messages = len(planned)
     savepoint.commit()
     db.session.flush()
     record(
@@ -178,6 +222,7 @@ def launch_campaign(
         audience=audience.value,
         completion_rule=completion_rule.value,
         reminder_policy=reminder_policy,
+        asked_again=ask_again,
     )
     return summary
 

@@ -32,7 +32,18 @@ def and_list(names) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def phone(value: str | None) -> str:
+    """A UK mobile as people write it: +447700900123 -> 07700 900123 (others unchanged)."""
+    if not value:
+        return ""
+    if value.startswith("+44") and len(value) == 13 and value[3:].isdigit():
+        national = "0" + value[3:]
+        return f"{national[:5]} {national[5:]}"
+    return value
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(phone)
     app.add_template_filter(london_datetime)
     app.add_template_filter(and_list)
     app.add_template_filter(epoch_london)

@@ -30,6 +30,7 @@ class MessageKind(enum.Enum):
     ROUND_NOTICE = "round-notice"
     TEST = "test"  # "send a test SMS / email to me" on the settings page
     STAFF_INVITE = "staff-invite"  # a new staff member's link to choose a password
+    QUESTION_REPLY = "question-reply"  # the office's answer to a parent's question
 
 
 class MessageStatus(enum.Enum):

@@ -8,6 +8,7 @@ Message bodies that carry a personal link hold `LINK_PLACEHOLDER`; the token wai
 from __future__ import annotations
 
 from flask import current_app
+from sqlalchemy import insert
 
 from parentlink.core.clock import now
 from parentlink.db import db
@@ -16,7 +17,15 @@ from parentlink.messaging.models import LINK_PLACEHOLDER, Message, MessageKind
 from parentlink.messaging.sms import count_segments
 from parentlink.messaging.templates import Rendered, render
 
-__all__ = ["Rendered", "enqueue", "personal_link", "render", "sms_with_link"]
+__all__ = [
+    "Rendered",
+    "enqueue",
+    "enqueue_many",
+    "message_values",
+    "personal_link",
+    "render",
+    "sms_with_link",
+]
 
 TOKEN_LENGTH = 22  # secrets.token_urlsafe(16)
 
@@ -67,3 +76,42 @@ def enqueue(
     )
     db.session.add(message)
     return message
+
+
+def message_values(
+    *,
+    school_id: int,
+    kind: MessageKind,
+    channel: Channel,
+    rendered: Rendered,
+    to: str,
+    contact_id: int | None,
+    invitation_id: int | None = None,
+    link_token: str | None = None,
+    segments: int | None = None,
+    at=None,
+) -> dict:
+    """One outbox row as values, for `enqueue_many` (a launch queues thousands at once).
+    `segments` may be given when the caller has counted them already."""
+    if channel is Channel.SMS and segments is None:
+        segments = count_segments(sms_with_link(rendered.body)).count
+    return {
+        "school_id": school_id,
+        "kind": kind,
+        "channel": channel,
+        "contact_id": contact_id,
+        "invitation_id": invitation_id,
+        "to_address": to,
+        "subject": rendered.subject,
+        "body": rendered.body,
+        "html_body": rendered.html,
+        "segments": segments if channel is Channel.SMS else None,
+        "link_token": link_token,
+        "next_attempt_at": at or now(),
+    }
+
+
+def enqueue_many(values: list[dict]) -> None:
+    """Queue many messages in one statement, in the caller's transaction."""
+    if values:
+        db.session.execute(insert(Message), values)

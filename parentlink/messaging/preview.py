@@ -98,7 +98,7 @@ def _channel_expression():
     )
 
 
-def _families(school_id: int, pupils_wanted: Select | None):
+def _families(school_id: int, pupils_wanted: Select | None, pairs=None):
     """One row per family a launch would ask: its channel and the shape of its names."""
     conditions = [
         PupilContact.school_id == school_id,
@@ -108,6 +108,8 @@ def _families(school_id: int, pupils_wanted: Select | None):
     ]
     if pupils_wanted is not None:
         conditions.append(Pupil.id.in_(pupils_wanted))
+    if pairs is not None:  # pupil-carer links left out (campaigns/one_link.py)
+        conditions.append(pairs)
     children = (
         select(
             PupilContact.contact_id.label("contact_id"),
@@ -162,13 +164,17 @@ def _render(school: School, kind: MessageKind, channel: Channel, contact, names)
     )
 
 
-def _real(school: School, kind: MessageKind, ids: list[int], pupils_wanted) -> list[Sample]:
+def _real(
+    school: School, kind: MessageKind, ids: list[int], pupils_wanted, pairs=None
+) -> list[Sample]:
     """The messages of these families, rendered from their real names."""
     from parentlink.campaigns.services import eligible_families  # campaigns imports us
 
     samples = []
     for start in range(0, len(ids), 500):
-        families = eligible_families(school.id, pupils_wanted, contact_ids=ids[start : start + 500])
+        families = eligible_families(
+            school.id, pupils_wanted, contact_ids=ids[start : start + 500], pairs=pairs
+        )
         for contact, pupils in families.items():
             channel = contact.best_channel()
             if channel is not None:
@@ -181,6 +187,7 @@ def preview_invitations(
     school: School,
     kind: MessageKind = MessageKind.INVITE,
     pupils_wanted: Select | None = None,
+    pairs=None,
 ) -> CampaignPreview:
     """Render `kind` for everyone a launch (narrowed by `pupils_wanted`) would invite.
     Raises TemplateProblem first if any message template is broken."""
@@ -190,7 +197,7 @@ def preview_invitations(
         price_per_segment=price_per_segment(school),
         currency=current_app.config["SMS_PRICE_CURRENCY"],
     )
-    families = _families(school.id, pupils_wanted)
+    families = _families(school.id, pupils_wanted, pairs)
     groups = db.session.execute(
         select(
             families.c.channel,
@@ -238,7 +245,7 @@ def preview_invitations(
         )
     )
     unusual_total = sum(n for c, u, *_rest, n, _id in groups if c == "sms" and u)
-    for sample in _real(school, kind, unusual_ids[:UNUSUAL_CAP], pupils_wanted):
+    for sample in _real(school, kind, unusual_ids[:UNUSUAL_CAP], pupils_wanted, pairs):
         histogram[sample.segments.count] += 1
         if sample.segments.count > school.sms_segment_limit:
             preview.over_limit += 1
@@ -247,11 +254,13 @@ def preview_invitations(
     preview.unchecked = max(0, unusual_total - UNUSUAL_CAP)
     room = EXAMPLES - len(preview.over_limit_examples)
     if room > 0 and over_ids:
-        preview.over_limit_examples += _real(school, kind, sorted(over_ids)[:room], pupils_wanted)
+        preview.over_limit_examples += _real(
+            school, kind, sorted(over_ids)[:room], pupils_wanted, pairs
+        )
     preview.segments_histogram = dict(sorted(histogram.items()))
     for channel in ("sms", "email"):
         if first[channel] is not None:
-            (sample,) = _real(school, kind, [first[channel]], pupils_wanted)
+            (sample,) = _real(school, kind, [first[channel]], pupils_wanted, pairs)
             setattr(preview, f"{channel}_sample", sample)
     return preview
 

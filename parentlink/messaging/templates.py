@@ -35,9 +35,10 @@ PLACEHOLDERS: dict[MessageKind, frozenset[str]] = {
     _K.DSL_ALERT: frozenset({"school", "link", "reference", "count", "one_way"}),
     _K.CONCERN_ESCALATION: frozenset({"school", "link", "reference", "reported", "one_way"}),
     _K.CONCERN_DIGEST: frozenset({"school", "link", "rows", "today", "one_way"}),
-    _K.ROUND_NOTICE: frozenset({"school", "round", "audience_text", "one_way"}),
+    _K.ROUND_NOTICE: frozenset({"school", "round", "audience_text", "link", "one_way"}),
     _K.TEST: frozenset({"school", "staff", "one_way"}),
     _K.STAFF_INVITE: frozenset({"school", "staff", "link", "valid_hours", "one_way"}),
+    _K.QUESTION_REPLY: frozenset({"school", "contact", "point", "reply", "link", "one_way"}),
 }
 REQUIRED: dict[MessageKind, frozenset[str]] = {
     _K.INVITE: frozenset({"link", "children"}),
@@ -53,6 +54,7 @@ REQUIRED: dict[MessageKind, frozenset[str]] = {
     _K.ROUND_NOTICE: frozenset({"round"}),
     _K.TEST: frozenset({"school"}),
     _K.STAFF_INVITE: frozenset({"link"}),
+    _K.QUESTION_REPLY: frozenset({"reply"}),
 }
 SUBJECTS = {
     _K.INVITE: "Please confirm our social media agreement",
@@ -68,6 +70,7 @@ SUBJECTS = {
     _K.CONCERN_ESCALATION: "A concern has not been acknowledged",
     _K.CONCERN_DIGEST: "Open concerns today",
     _K.ROUND_NOTICE: "ParentLink: a termly round is about to start",
+    _K.QUESTION_REPLY: "The school's answer to your question",
 }
 # What a check renders with: every attribute a template may use, and no more.
 SAMPLE = {
@@ -93,6 +96,8 @@ SAMPLE = {
     "audience_text": "every family",
     "staff": SimpleNamespace(first_name="Sam"),
     "valid_hours": 72,
+    "point": "We share photos of children only with permission.",
+    "reply": "Yes, class WhatsApp groups are fine; please do not share photos of others.",
 }
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from parentlink.core.audit import AuditEvent
 from parentlink.db import db
@@ -36,15 +36,24 @@ def audit_page(
     *,
     action: str | None = None,
     actor: str | None = None,
+    prefixes: tuple[str, ...] = (),
     since: date | None = None,
     until: date | None = None,
     before: int | None = None,
     per_page: int = PER_PAGE,
 ) -> AuditPage:
-    conditions = [AuditEvent.school_id == school_id]
+    # Concerns are the DSL's: their events (a parent's report, alerts, exports) never show
+    # here, where administrators read; the DSL keeps each concern's own chronology.
+    conditions = [AuditEvent.school_id == school_id, ~AuditEvent.action.like("concern.%")]
     if action:
         conditions.append(AuditEvent.action.like(_escape_like(action) + "%", escape="\\"))
-    if actor:
+    if prefixes:  # a kind of action: any of these codes
+        conditions.append(
+            or_(*(AuditEvent.action.like(_escape_like(p) + "%", escape="\\") for p in prefixes))
+        )
+    if actor == "contacts":
+        conditions.append(AuditEvent.actor.like("contact:%"))
+    elif actor:
         conditions.append(AuditEvent.actor == actor)
     if since:
         conditions.append(AuditEvent.at >= _start_of(since))
@@ -60,22 +69,3 @@ def audit_page(
     )
     older = events[per_page - 1].id if len(events) > per_page else None
     return AuditPage(events[:per_page], total, older)
-
-
-def actor_names(school_id: int, events: list[AuditEvent]) -> dict[str, str]:
-    """ "staff:3" -> "Sam Office", for the staff on this page only."""
-    from parentlink.office.models import StaffUser
-
-    ids = {
-        int(e.actor.split(":", 1)[1])
-        for e in events
-        if e.actor.startswith("staff:") and e.actor.split(":", 1)[1].isdigit()
-    }
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(StaffUser.id, StaffUser.name).where(
-            StaffUser.id.in_(ids), StaffUser.school_id == school_id
-        )
-    )
-    return {f"staff:{row.id}": row.name for row in rows}

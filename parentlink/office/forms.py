@@ -1,6 +1,7 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     IntegerField,
@@ -114,6 +115,15 @@ def pupils(n: int) -> str:
     return f"{n} pupil" if n == 1 else f"{n} pupils"
 
 
+REMINDER_CHANNELS = _choices(
+    [
+        ("same", "the same way as the invitation"),
+        ("other", "the other way (text or email)"),
+        ("both", "both text and email"),
+    ]
+)
+
+
 class CampaignForm(FlaskForm):
     """A new campaign's options. The view fills the choices (versions, year groups, classes)
     and checks the close date against the school's calendar."""
@@ -157,13 +167,22 @@ class CampaignForm(FlaskForm):
         "Reminders",
         default=DEFAULT_POLICY,
         validators=[
-            DataRequired(message="Give the reminders, or the default 3:same,7:other,10:both.")
+            DataRequired(message="Choose at least one reminder (the default is 3, 7 and 10 days).")
         ],
         description=(
             "Up to three reminders to families who have not answered, as school days after "
             "the launch and the channel: same (the one the invitation went by), other, or both. "
             "For example 3:same,7:other,10:both."
         ),
+    )
+    reminder_day_1 = IntegerField("Reminder 1", validators=[Optional(), NumberRange(1, 60)])
+    reminder_day_2 = IntegerField("Reminder 2", validators=[Optional(), NumberRange(1, 60)])
+    reminder_day_3 = IntegerField("Reminder 3", validators=[Optional(), NumberRange(1, 60)])
+    reminder_channel_1 = SelectField("Reminder 1 by", choices=REMINDER_CHANNELS, default="same")
+    reminder_channel_2 = SelectField("Reminder 2 by", choices=REMINDER_CHANNELS, default="other")
+    reminder_channel_3 = SelectField("Reminder 3 by", choices=REMINDER_CHANNELS, default="both")
+    ask_again = BooleanField(
+        "Ask them again anyway (they get a second link, and covered pupils are asked again)"
     )
     closes_on = DateField(
         "Closing date",
@@ -204,6 +223,8 @@ class CampaignForm(FlaskForm):
         try:
             parse_policy(field.data or "")
         except ReminderPolicyError as exc:
+            if getattr(self, "plain_reminders", False):
+                raise ValidationError(f"Reminders: {exc}.") from exc
             raise ValidationError(
                 f"{exc}. Write it like 3:same,7:other,10:both (leave it as it is if unsure)."
             ) from exc

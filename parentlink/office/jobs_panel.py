@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import render_template
+from flask import current_app, render_template
 from sqlalchemy import inspect, text
 
 from jobs.schedule import SCHEDULE
@@ -31,7 +31,9 @@ def panel():
             if job.name in runs and runs[job.name].counts
             else {},
             "next_run": next_times.get(job.name),
+            # a job tied to a setting is not configured here, which is not "not running"
+            "configured": not job.setting or bool(current_app.config.get(job.setting)),
         }
         for job in SCHEDULE
     ]
-    return render_template("office/jobs.html", rows=rows)
+    return render_template("office/jobs.html", rows=rows, running=bool(next_times))

@@ -16,10 +16,14 @@ def message_log(
     status: MessageStatus | None = None,
     kind: MessageKind | None = None,
     channel: str | None = None,
+    hidden_kinds: frozenset[MessageKind] = frozenset(),
     page: int = 1,
 ) -> Page:
+    """`hidden_kinds`: kinds this reader may not see (concern traces, for all but the DSL)."""
     query = select(Message, Contact).outerjoin(Contact, Contact.id == Message.contact_id)
     query = query.where(Message.school_id == school_id)
+    if hidden_kinds:
+        query = query.where(Message.kind.not_in(hidden_kinds))
     if status is not None:
         query = query.where(Message.status == status)
     if kind is not None:

@@ -32,6 +32,7 @@ class Permission(enum.Enum):
     VIEW_OVERVIEW = "view-overview"  # counts, charts, campaign list
     VIEW_FAMILIES = "view-families"  # names, contact details, timelines, message log
     CHASE = "chase"  # remind now, record a paper/phone reply, mark details wrong
+    ANSWER_QUESTIONS = "answer-questions"  # reply to parents' questions, pass them to the DSL
     IMPORT = "import"  # MIS import
     RUN_CAMPAIGNS = "run-campaigns"  # create, launch, close campaigns
     EDIT_AGREEMENTS = "edit-agreements"  # edit drafts, publish versions
@@ -49,6 +50,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.VIEW_OVERVIEW,
             P.VIEW_FAMILIES,
             P.CHASE,
+            P.ANSWER_QUESTIONS,
             P.IMPORT,
             P.RUN_CAMPAIGNS,
             P.EDIT_AGREEMENTS,
@@ -63,6 +65,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.VIEW_OVERVIEW,
             P.VIEW_FAMILIES,
             P.CHASE,
+            P.ANSWER_QUESTIONS,
             P.IMPORT,
             P.RUN_CAMPAIGNS,
             P.EXPORT,

@@ -20,6 +20,8 @@ from parentlink.office.views import (
     imports,
     inbox,
     messages,
+    questions,
+    rounds,
     settings,
     staff,
 )
@@ -46,10 +48,24 @@ PAGES = [
     ("/not-answered/call-list", "call_list", dashboard.call_list, ["GET"], P.VIEW_FAMILIES),
     ("/invitations/<int:invitation_id>/remind", "remind", chase.remind, ["POST"], P.CHASE),
     (
+        "/campaigns/<int:campaign_id>/remind",
+        "remind_selected",
+        chase.remind_selected,
+        ["POST"],
+        P.CHASE,
+    ),
+    (
         "/campaigns/<int:campaign_id>/contacts/<int:contact_id>/paper",
         "paper_confirmation",
         chase.paper,
         ["GET", "POST"],
+        P.CHASE,
+    ),
+    (
+        "/campaigns/<int:campaign_id>/contacts/<int:contact_id>/paper-form",
+        "paper_form",
+        chase.paper_form,
+        ["POST"],
         P.CHASE,
     ),
     (
@@ -58,6 +74,28 @@ PAGES = [
         chase.flag_details,
         ["POST"],
         P.CHASE,
+    ),
+    ("/questions", "questions", questions.questions, ["GET"], P.VIEW_FAMILIES),
+    (
+        "/questions/<int:response_id>/reply",
+        "question_reply",
+        questions.reply,
+        ["POST"],
+        P.ANSWER_QUESTIONS,
+    ),
+    (
+        "/questions/<int:response_id>/answered",
+        "question_answered",
+        questions.answered,
+        ["POST"],
+        P.ANSWER_QUESTIONS,
+    ),
+    (
+        "/questions/<int:response_id>/dsl",
+        "question_to_dsl",
+        questions.to_dsl,
+        ["POST"],
+        P.ANSWER_QUESTIONS,
     ),
     ("/agreements", "agreements", agreements.agreements, ["GET"], P.VIEW_OVERVIEW),
     (
@@ -106,7 +144,7 @@ PAGES = [
         ["POST"],
         P.VIEW_FAMILIES,
     ),
-    ("/jobs/", "jobs", jobs_panel.panel, ["GET"], P.VIEW_OVERVIEW),
+    ("/jobs/", "jobs", jobs_panel.panel, ["GET"], P.MANAGE_SETTINGS),  # administrators
     ("/data-quality", "data_quality", messages.data_quality, ["GET"], P.VIEW_FAMILIES),
     ("/import", "import_upload", imports.upload, ["GET", "POST"], P.IMPORT),
     (
@@ -139,6 +177,14 @@ PAGES = [
     ("/staff", "staff", staff.staff_list, ["GET", "POST"], P.MANAGE_SETTINGS),
     ("/staff/<int:staff_id>", "staff_change", staff.staff_change, ["POST"], P.MANAGE_SETTINGS),
     ("/audit", "audit", audit.audit_log, ["GET"], P.VIEW_AUDIT),
+    ("/rounds", "rounds", rounds.rounds_page, ["GET"], P.MANAGE_SETTINGS),
+    (
+        "/rounds/<int:round_id>/<action>",
+        "round_change",
+        rounds.change,
+        ["POST"],
+        P.MANAGE_SETTINGS,
+    ),
     ("/account", "account", staff.account, ["GET", "POST"], P.OWN_ACCOUNT),
     ("/account/password", "change_password", account.change_password, ["POST"], P.OWN_ACCOUNT),
 ]
@@ -157,6 +203,7 @@ for url, endpoint, view, methods, permission in PAGES:
 NAV = [
     ("office.overview", "Overview"),
     ("office.non_responders", "Not yet answered"),
+    ("office.questions", "Questions"),
     ("office.families", "Families"),
     ("office.campaigns", "Campaigns"),
     ("office.agreements", "Agreement"),
@@ -164,9 +211,10 @@ NAV = [
     ("office.inbox", "Texts from parents"),
     ("office.data_quality", "Data quality"),
     ("office.import_upload", "Import"),
-    ("office.jobs", "Scheduled jobs"),
     ("concerns_office.index", "Concerns"),
     ("office.settings", "Settings"),
+    ("office.rounds", "Termly rounds"),
+    ("office.jobs", "Scheduled jobs"),
     ("office.staff", "Staff"),
     ("office.audit", "Audit log"),
     ("office.account", "My account"),

@@ -81,3 +81,30 @@ def remind_now(invitation, *, actor: str) -> int:
         channel=channel.value,
     )
     return sent
+
+
+def remind_selected(campaign, invitations, *, actor: str) -> tuple[int, int]:
+    """The office ticked several households: each gets its next reminder through the outbox;
+    one audit event records the whole action. Returns (reminded, skipped: no way to reach)."""
+    from parentlink.campaigns.chase import remind_by_hand
+    from parentlink.campaigns.models import CampaignStatus
+    from parentlink.core.clock import now
+
+    if campaign.status is not CampaignStatus.OPEN:
+        raise StaffError("this campaign is closed")
+    if not invitations:
+        raise StaffError("tick the households to remind first")
+    at = now()
+    reminded = [i for i in invitations if i.contact.best_channel() is not None]
+    for invitation in reminded:
+        remind_by_hand(invitation, at)
+    db.session.flush()
+    record(
+        "invitation.remind_selected",
+        actor=actor,
+        school_id=campaign.school_id,
+        subject=f"campaign:{campaign.id}",
+        invitations=[i.id for i in reminded],
+        skipped=len(invitations) - len(reminded),
+    )
+    return len(reminded), len(invitations) - len(reminded)

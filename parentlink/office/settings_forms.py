@@ -126,7 +126,8 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
-    action = StringField("Action starts with", validators=[Optional(), Length(max=64)])
-    actor = StringField("Who (e.g. staff:3)", validators=[Optional(), Length(max=120)])
+    kind = SelectField("Kind of action", choices=[], validate_choice=False)
+    actor = SelectField("Who", choices=[], validate_choice=False)  # the view lists the staff
+    action = StringField("Action code starts with", validators=[Optional(), Length(max=64)])
     since = DateField("From", validators=[Optional()])
     until = DateField("Until", validators=[Optional()])

@@ -69,5 +69,15 @@ def test_confirmations_with_questions_land_on_the_follow_up_list(ctx):
     key = campaign.version.clauses_for(Audience.PARENTS_CARERS)[0].key
     asked = _confirm("C1", answers={key: (Answer.QUESTION, "What about WhatsApp groups?")})
     _confirm("C2")
-    follow_up = questions_to_follow_up(campaign.id)
-    assert [(f.reference, f.questions) for f in follow_up] == [(asked.reference, 1)]
+    follow_up, total = questions_to_follow_up(campaign.school_id, campaign_id=campaign.id)
+    assert total == 1
+    assert [(f.reference, f.question, f.carer) for f in follow_up] == [
+        (asked.reference, "What about WhatsApp groups?", "CarerC1 Example")
+    ]
+    assert [name for _, name in follow_up[0].children] == [
+        "Amelia Example",
+        "Oscar Example",
+        "Ruby Example",
+    ]
+    withdraw(asked.invitation, reason="Changed my mind")
+    assert questions_to_follow_up(campaign.school_id)[1] == 0  # nothing left to answer

@@ -96,6 +96,7 @@ def test_the_spring_round_starts_by_itself_for_whoever_is_not_yet_covered(app, c
         notice = db.session.scalar(select(Message).where(Message.kind == MessageKind.ROUND_NOTICE))
         assert notice.to_address == "office@example.com"
         assert "Spring 2027" in notice.body and "Friday 8 January 2027" in notice.body
+        assert "/office/rounds" in notice.body and "parentlink rounds" not in notice.body
         assert db.session.query(Campaign).count() == 2  # running daily never starts it twice
 
 
@@ -142,3 +143,43 @@ def test_a_new_major_version_starts_a_round_for_everyone(app, clock, tmp_path):
         assert campaign.version.label == "2.0"
         assert campaign.audience_kind is AudienceKind.WHOLE_SCHOOL
         assert db.session.query(Invitation).filter_by(campaign_id=campaign.id).count() == 2
+
+
+def test_administrators_pause_resume_move_and_skip_rounds_in_the_office(app, client, clock):
+    from tests.builders import csrf_token
+    from tests.office.sign_in import sign_in, staff_with_two_factor
+
+    _school_with_autumn_campaign(app, clock)
+    _walk(app, clock, date(2026, 11, 24), date(2026, 11, 30))
+    with app.app_context():
+        school_id = db.session.scalar(select(TermRound.school_id))
+        staff_with_two_factor(school_id, "admin@example.com", "admin")
+        builders.staff(school_id)
+        db.session.commit()
+        spring = db.session.scalar(select(TermRound).where(TermRound.term_name == "Spring 2027"))
+        spring_id = spring.id
+    sign_in(client, "office@example.com", two_factor=False)
+    assert client.get("/office/rounds").status_code == 403  # administrators only
+    client.post("/office/logout", data={"csrf_token": csrf_token(client.get("/office/").text)})
+    sign_in(client, "admin@example.com", two_factor=True)
+    page = client.get("/office/rounds").get_data(as_text=True)
+    assert "Spring 2027" in page and "Friday 8 January 2027" in page
+    token = csrf_token(page)
+
+    def act(action, **data):
+        response = client.post(
+            f"/office/rounds/{spring_id}/{action}", data={"csrf_token": token, **data}
+        )
+        assert response.status_code == 303
+        return client.get(response.headers["Location"]).get_data(as_text=True)
+
+    assert "The Spring 2027 round is paused." in act("pause")
+    assert "was not changed" in act("pause")  # already paused: said, nothing changes
+    assert "The Spring 2027 round is resumed." in act("resume")
+    assert "enter the new start date" in act("move", starts_on="soon")
+    assert "moved to Monday 11 January 2027" in act("move", starts_on="2027-01-11")
+    with app.app_context():
+        assert db.session.get(TermRound, spring_id).starts_on == date(2027, 1, 11)
+    assert "The Spring 2027 round is skipped." in act("skip")
+    with app.app_context():
+        assert db.session.get(TermRound, spring_id).status is RoundStatus.SKIPPED

@@ -94,3 +94,38 @@ def test_bad_filters_are_explained(admin_client, query, message):
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert "data-event" not in response.get_data(as_text=True)
+
+
+def test_the_log_reads_in_sentences_filtered_by_person_and_kind(app, client):
+    from parentlink.campaigns.models import ConfirmationChannel
+    from parentlink.campaigns.paper import record_paper_confirmation
+    from parentlink.directory.models import Contact
+    from tests.builders import family_row, launched, staff
+    from tests.office.sign_in import sign_in, staff_with_two_factor
+
+    with app.app_context():
+        summary = launched([family_row("P1", "C1", pupil_first_name="Amelia")])
+        office = staff(summary.campaign.school_id, email="sarah@example.com")
+        office.name = "Sarah Office"
+        staff_with_two_factor(summary.campaign.school_id, "admin@example.com", "admin")
+        contact = db.session.scalar(select(Contact))
+        record_paper_confirmation(
+            summary.campaign,
+            contact,
+            channel=ConfirmationChannel.PAPER,
+            typed_name="Carer One",
+            note=None,
+            staff_id=office.id,
+        )
+        db.session.commit()
+        sarah = f"staff:{office.id}"
+    sign_in(client, "admin@example.com", two_factor=True)
+    page = client.get("/office/audit").get_data(as_text=True)
+    assert "Sarah Office recorded a paper reply for Amelia Example&#39;s family." in page
+    assert f'<option value="{sarah}">Sarah Office</option>' in page  # people by name
+    only_sarah = client.get(f"/office/audit?actor={sarah}").get_data(as_text=True)
+    assert "<span data-total>1</span>" in only_sarah
+    replies = client.get("/office/audit?kind=replies").get_data(as_text=True)
+    assert "recorded a paper reply" in replies and "signed in" not in replies
+    access = client.get("/office/audit?kind=access").get_data(as_text=True)
+    assert "signed in" in access and "recorded a paper reply" not in access

@@ -51,20 +51,26 @@ def test_a_year_group_campaign_on_a_phone_from_options_to_every_message_sent(liv
     page.goto(f"{base}/office/campaigns")
     assert _fits(page)
 
-    # First try: year groups chosen but none ticked, a reminder step mistyped.
+    # First try: year groups chosen but none ticked, reminders in the wrong order: both
+    # errors at once.
     page.fill("#name", "Year 3 catch-up")
     page.check("input[name=audience][value=year-groups]")
-    page.fill("#reminder_policy", "2:text,4:both")
+    page.fill("#reminder_day_1", "4")
+    page.fill("#reminder_day_2", "2")
+    page.fill("#reminder_day_3", "")
     page.fill("#closes_on", "2026-10-02")
     page.click("text=Preview the messages")
     summary = page.locator(".error-summary").inner_text()
     assert "Choose at least one year group." in summary
-    assert "each step is <school days after launch>:<same|other|both>" in summary
+    assert "Reminders: the days must go up" in summary
     assert _fits(page)
     errors = _axe(page)
 
     page.check("input[name=year_groups][value='Year 3']")
-    page.fill("#reminder_policy", "2:same,4:both")
+    page.fill("#reminder_day_1", "2")
+    page.select_option("#reminder_channel_1", "same")
+    page.fill("#reminder_day_2", "4")
+    page.select_option("#reminder_channel_2", "both")
     page.click("text=Preview the messages")
     assert page.locator("h1").inner_text() == "Check the campaign before sending"
     main = page.locator("main").inner_text()

@@ -61,7 +61,12 @@ def test_the_form_offers_each_year_group_and_class_with_its_pupils(client, offic
     assert "Year 3 (2 pupils)" in page and "Year 4 (1 pupil)" in page
     assert "3K (2 pupils)" in page and "4M (1 pupil)" in page
     assert "New starters: pupils no earlier campaign has asked about (4 pupils)" in page
-    assert 'value="3:same,7:other,10:both"' in page
+    # reminders as plain controls, filled with the default 3, 7 and 10 school days
+    days = re.findall(r'name="reminder_day_\d" type="number"[^>]* value="(\d*)"', page)
+    assert days == ["3", "7", "10"]
+    assert re.search(r'<option selected value="other">the other way', page)
+    # a default closing date that leaves time for the last reminder
+    assert re.search(r'name="closes_on"[^>]*value="\d{4}-\d\d-\d\d"', page)
     assert re.search(r'<option selected value="\d+">Version 1', page)
 
 
@@ -78,7 +83,10 @@ def test_the_form_offers_each_year_group_and_class_with_its_pupils(client, offic
         ({"reminder_policy": "3:text"}, "each step is &lt;school days after launch&gt;"),
         ({"reminder_policy": "7:same,3:other"}, "the days must go up"),
         ({"reminder_policy": "1:same,2:same,3:same,4:same"}, "at most 3 reminders"),
-        ({"reminder_policy": ""}, "Give the reminders"),
+        ({"reminder_policy": ""}, "Choose at least one reminder"),
+        ({"reminder_day_1": "7", "reminder_day_2": "3"}, "Reminders: the days must go up"),
+        ({"reminder_day_1": "", "reminder_day_2": "", "reminder_day_3": ""}, "Choose at least"),
+        ({"reminder_day_1": "0"}, "Number must be between 1 and 60."),
         ({"closes_on": ""}, "Enter the closing date, for example 16/10/2026."),
         ({"closes_on": "32/10/2026"}, "Enter the closing date, for example 16/10/2026."),
         ({"closes_on": "2020-01-01"}, "The closing date must be in the future."),
@@ -191,7 +199,7 @@ def test_an_audience_nobody_can_be_asked_in_cannot_be_launched(app, client, offi
     for step in ("preview", "launch"):
         response = client.post("/office/campaigns", data={**options, "step": step})
         page = response.get_data(as_text=True)
-        assert "Nobody in this audience can be asked" in page and "Launch and send" not in page
+        assert "Nobody in this audience is left to ask" in page and "Launch and send" not in page
     assert response.status_code == 422 and _campaigns(app) == 1
 
 
@@ -216,3 +224,79 @@ def test_a_text_over_the_segment_limit_is_named_and_blocks_the_launch(app, clien
     assert "Launch and send 3 messages" in client.post("/office/campaigns", data=year_3).get_data(
         as_text=True
     )
+
+
+def test_every_error_is_shown_at_once(client, office):
+    page = client.post(
+        "/office/campaigns",
+        data={**office, "name": "", "audience": "classes", "closes_on": "", "reminder_day_1": "0"},
+    ).get_data(as_text=True)
+    for message in (
+        "Give the campaign a name.",
+        "Choose at least one class.",
+        "Enter the closing date",
+        "Number must be between 1 and 60.",
+    ):
+        assert message in page
+
+
+def test_the_plain_reminder_controls_make_the_policy_and_the_cost_counts_them(app, client, office):
+    controls = {
+        **office,
+        "reminder_day_1": "2",
+        "reminder_channel_1": "same",
+        "reminder_day_2": "5",
+        "reminder_channel_2": "both",
+        "reminder_day_3": "",
+        "reminder_channel_3": "both",
+    }
+    page = client.post("/office/campaigns", data=controls).get_data(as_text=True)
+    assert "2 school days after the launch: the same channel; 5" in page
+    # 4 texts of 1 segment and 1 email: 60% get reminder 1 by text (4 x 0.6 x £0.04),
+    # 45% reminder 2 by text and email (5 x 0.45 x £0.04)
+    assert "data-cost>£0.16<" in page and "data-reminders-cost>£0.19<" in page
+    assert "data-total-cost>£0.35<" in page
+    client.post("/office/campaigns", data={**controls, "step": "launch"})
+    with app.app_context():
+        assert db.session.scalar(select(Campaign.reminder_policy)) == "2:same,5:both"
+
+
+def test_a_second_campaign_leaves_out_covered_pupils_and_live_links_unless_asked(
+    app, client, office
+):
+    from parentlink.campaigns.services import confirm
+
+    client.post("/office/campaigns", data={**office, "step": "launch"})
+    with app.app_context():
+        invitation = db.session.scalar(
+            select(Invitation).join(Contact).where(Contact.mis_id == "C4")
+        )
+        confirm(invitation, typed_name="Carer Four", ip_address=None, user_agent=None)
+        import_families(
+            1,
+            csv_bytes(_rows(family_row("P9", "C1", pupil_first_name="Sam", year_group="Year 4"))),
+        )
+        db.session.commit()
+    again = {**office, "name": "Again"}
+    page = client.post("/office/campaigns", data=again).get_data(as_text=True)
+    # Ruby (P3) is covered; all five carers hold live links; C1's new child Sam is on none
+    assert "data-covered-pupils>1<" in page and "data-live-carers>5<" in page
+    assert "They are left out of this campaign" in page
+    assert "Launch and send 1 message<" in page and "agreement for Sam:" in page
+    client.post("/office/campaigns", data={**again, "step": "launch"})
+    with app.app_context():
+        latest = db.session.scalar(select(Campaign).order_by(Campaign.id.desc()).limit(1))
+        invited = db.session.scalars(
+            select(Contact.mis_id).join(Invitation).where(Invitation.campaign_id == latest.id)
+        ).all()
+        assert invited == ["C1"]
+        assert [
+            p.first_name
+            for p in db.session.scalar(
+                select(Invitation).where(Invitation.campaign_id == latest.id)
+            ).pupils
+        ] == ["Sam"]
+    anyway = {**office, "name": "Anyway", "ask_again": "y"}
+    page = client.post("/office/campaigns", data=anyway).get_data(as_text=True)
+    assert "You chose to ask them again" in page and "Launch and send 5 messages" in page
+    assert 'type="hidden" name="ask_again" value="y"' in page

@@ -97,14 +97,14 @@ def test_from_an_empty_school_to_a_printed_call_list(live_app, browser, tmp_path
     checked["overview"] = _axe(page)
     page.click("text=Not yet answered")
     checked["not-answered"] = _axe(page)
-    ben = page.locator("section.pupil", has_text="Ben Ode")
-    ben.locator("text=Record paper or phone reply").click()
+    ben = page.locator("table.households tbody tr", has_text="Ben Ode")
+    ben.locator("text=Record a reply").click()
     checked["paper"] = _axe(page)
     page.check("input[value=phone]")
     page.fill("#note", "Rang the office at 9:10")
     page.click("text=Record the confirmation")
     assert "confirmed (phone), reference PL-" in page.locator(".flash").inner_text()
-    assert page.locator("section.pupil", has_text="Ben Ode").count() == 0
+    assert page.locator("table.households tbody tr", has_text="Ben Ode").count() == 0
 
     page.click("text=Printable call list")
     checked["call-list"] = _axe(page)

@@ -3,11 +3,16 @@ that names nobody, and every refusal is in the audit log."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import select
 
 from parentlink.agreements.drafts import new_draft
-from parentlink.campaigns.models import Invitation
+from parentlink.agreements.models import Audience
+from parentlink.campaigns.models import Answer, AudienceKind, Invitation
+from parentlink.campaigns.rounds import RoundReason, TermRound
+from parentlink.campaigns.services import confirm
 from parentlink.core.audit import AuditEvent
 from parentlink.db import db
 from parentlink.directory.models import Contact, ImportUpload, Pupil
@@ -32,6 +37,11 @@ OFFICE_PAGES = {
         "/office/campaigns/{campaign}/contacts/{contact}/paper",
         {},
     ),
+    "office.paper_form": (
+        "POST",
+        "/office/campaigns/{campaign}/contacts/{contact}/paper-form",
+        {},
+    ),
     "office.flag_details": (
         "POST",
         "/office/contacts/{contact}/wrong-details",
@@ -41,6 +51,14 @@ OFFICE_PAGES = {
     "office.evidence": ("GET", "/office/families/{pupil}/evidence", {}),
     "office.export_pupils": ("GET", "/office/campaigns/{campaign}/pupils.csv", {}),
     "office.export_contacts": ("GET", "/office/campaigns/{campaign}/contacts.csv", {}),
+    "office.questions": ("GET", "/office/questions", {}),
+    "office.question_reply": (
+        "POST",
+        "/office/questions/{question}/reply",
+        {"channel": "sms", "reply": "Yes, that is fine."},
+    ),
+    "office.question_answered": ("POST", "/office/questions/{question}/answered", {}),
+    "office.question_to_dsl": ("POST", "/office/questions/{question}/dsl", {}),
     "office.agreements": ("GET", "/office/agreements", {}),
     "office.version": ("GET", "/office/agreements/versions/{version}", {}),
     "office.new_draft": ("POST", "/office/agreements/versions/{version}/draft", {}),
@@ -64,6 +82,9 @@ OFFICE_PAGES = {
     "office.staff_change": ("POST", "/office/staff/{viewer_staff}?change=role", {"role": "viewer"}),
     "office.audit": ("GET", "/office/audit?action=staff.", {}),
     "office.account": ("GET", "/office/account", {}),
+    "office.rounds": ("GET", "/office/rounds", {}),
+    "office.round_change": ("POST", "/office/rounds/{round}/pause", {}),
+    "office.remind_selected": ("POST", "/office/campaigns/{campaign}/remind", {}),
 }
 # Sections of the settings page, each posted on its own: refused like the page itself.
 SETTINGS_POSTS = ["school", "window", "sms", "safeguarding", "term", "test-email"]
@@ -104,6 +125,26 @@ def seeded(app):
         ids["viewer_staff"] = db.session.scalar(
             select(StaffUser.id).where(StaffUser.email == "viewer@example.com")
         )
+        invitation = db.session.get(Invitation, ids["invitation"])
+        first = summary.campaign.version.clauses_for(Audience.PARENTS_CARERS)[0]
+        asked = confirm(
+            invitation,
+            typed_name="A Carer",
+            ip_address=None,
+            user_agent=None,
+            answers={first.key: (Answer.QUESTION, "May I post the nativity photo?")},
+        )
+        ids["question"] = next(r.id for r in asked.responses if r.question)
+        spring = TermRound(
+            school_id=school_id,
+            term_name="Spring 2027",
+            reason=RoundReason.TERMLY,
+            audience=AudienceKind.NOT_CONFIRMED,
+            starts_on=date(2027, 1, 8),
+        )
+        db.session.add(spring)
+        db.session.flush()
+        ids["round"] = spring.id
         draft = new_draft(summary.campaign.version, actor="test")
         ids["draft"], ids["clause"] = draft.id, draft.clauses[0].id
         db.session.commit()

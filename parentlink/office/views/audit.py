@@ -6,13 +6,32 @@ import json
 
 from flask import render_template, request
 from flask_login import current_user
+from sqlalchemy import select
 
-from parentlink.office.audit_queries import actor_names, audit_page
+from parentlink.db import db
+from parentlink.office.audit_queries import audit_page
+from parentlink.office.audit_words import KINDS, Names, kind_prefixes
+from parentlink.office.models import StaffUser
 from parentlink.office.settings_forms import AuditFilterForm
+
+
+def _people(school_id: int) -> list[tuple[str, str]]:
+    staff = db.session.execute(
+        select(StaffUser.id, StaffUser.name)
+        .where(StaffUser.school_id == school_id)
+        .order_by(StaffUser.name, StaffUser.id)
+    ).all()
+    return [
+        ("", "Everyone"),
+        *((f"staff:{row.id}", row.name) for row in staff),
+        ("contacts", "Parents and carers"),
+    ]
 
 
 def audit_log():
     form = AuditFilterForm(request.args)
+    form.actor.choices = _people(current_user.school_id)
+    form.kind.choices = [("", "Every kind"), *((k, v[0]) for k, v in KINDS.items())]
     valid = form.validate()
     before = request.args.get("before", "")
     error = None
@@ -25,11 +44,12 @@ def audit_log():
             current_user.school_id,
             action=(form.action.data or "").strip() or None,
             actor=(form.actor.data or "").strip() or None,
+            prefixes=kind_prefixes(form.kind.data),
             since=form.since.data,
             until=form.until.data,
             before=int(before) if before.isdigit() and len(before) < 12 else None,
         )
-    names = actor_names(current_user.school_id, page.events) if page else {}
+    names = Names(current_user.school_id, page.events) if page else None
     status = 422 if (error or form.errors) else 200
     return render_template(
         "office/audit.html", form=form, page=page, names=names, error=error,

@@ -5,6 +5,7 @@ hidden fields and checks them again; "Change the options" goes back with them fi
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, render_template, request, url_for
@@ -17,6 +18,7 @@ from parentlink.campaigns import audience as audiences
 from parentlink.campaigns.audience import Audience
 from parentlink.campaigns.chase import parse_policy
 from parentlink.campaigns.models import AudienceKind, CompletionRule
+from parentlink.campaigns.one_link import already_asked, not_already_asked
 from parentlink.campaigns.queries import campaigns_for
 from parentlink.campaigns.services import CampaignError, launch_campaign
 from parentlink.core.clock import now
@@ -71,8 +73,69 @@ def close_date_problem(school: School, closes_on: date, policy: str) -> str | No
     return None
 
 
+REMINDER_ROWS = (1, 2, 3)
+# Of the families asked, the share expected still to be waiting before each reminder: for
+# the cost estimate only (schools see most answers within the first days).
+EXPECTED_WAITING = (Decimal("0.6"), Decimal("0.45"), Decimal("0.35"))
+
+
+def _reminders_from_controls(form: CampaignForm) -> None:
+    """The plain controls (after how many school days, which way) make the policy."""
+    if "reminder_day_1" not in request.form:
+        return  # the check page carries the policy itself
+    form.plain_reminders = True
+    parts = []
+    for n in REMINDER_ROWS:
+        day = getattr(form, f"reminder_day_{n}").data
+        if day:
+            parts.append(f"{day}:{getattr(form, f'reminder_channel_{n}').data}")
+    form.reminder_policy.data = ",".join(parts)
+
+
+def _controls_from_policy(form: CampaignForm) -> None:
+    try:
+        steps = parse_policy(form.reminder_policy.data or "")
+    except ValueError:
+        return
+    for n in REMINDER_ROWS:
+        step = steps[n - 1] if n <= len(steps) else None
+        getattr(form, f"reminder_day_{n}").data = step.day if step else None
+        if step:
+            getattr(form, f"reminder_channel_{n}").data = step.channels
+
+
+def default_closing_date(school: School, policy: str) -> date:
+    """Two school days after the last reminder (three weeks without term dates)."""
+    calendar = SchoolCalendar(school)
+    today = calendar.local(now()).date()
+    try:
+        steps = parse_policy(policy)
+        return calendar.add_school_days(today, (steps[-1].day if steps else 5) + 2)
+    except ValueError:
+        return today + timedelta(days=21)
+
+
+def reminder_cost(preview: CampaignPreview, steps) -> Decimal:
+    """The reminders' texts at the expected share of families still waiting."""
+    per_sms = Decimal(preview.total_segments) / preview.sms if preview.sms else Decimal(1)
+    total = Decimal(0)
+    for step, waiting in zip(steps, EXPECTED_WAITING, strict=False):
+        texts = {
+            "same": preview.sms,
+            "other": preview.emails,
+            "both": preview.sms + preview.emails,
+        }[step.channels]
+        total += texts * waiting * per_sms * preview.price_per_segment
+    return total.quantize(Decimal("0.01"))
+
+
 def _form(school: School, versions: list[AgreementVersion]) -> CampaignForm:
     form = CampaignForm()
+    _reminders_from_controls(form)
+    if "reminder_day_1" not in request.form:
+        _controls_from_policy(form)
+    if form.closes_on.data is None and request.method == "GET":
+        form.closes_on.data = default_closing_date(school, form.reminder_policy.data or "")
     choices = audiences.choices(school.id)
     form.set_choices(
         [(v.id, f"Version {v.label}") for v in versions], choices.year_groups, choices.classes
@@ -102,7 +165,7 @@ def _audience(form: CampaignForm) -> Audience:
     return Audience(kind, tuple(values or ()))
 
 
-def _page(school, form, versions, *, preview=None, error=None, status=200):
+def _page(school, form, versions, *, preview=None, error=None, status=200, asked=None):
     template = "office/campaign_check.html" if preview is not None else "office/campaigns.html"
     return render_template(
         template,
@@ -112,7 +175,10 @@ def _page(school, form, versions, *, preview=None, error=None, status=200):
         version=current_version(school.id),
         preview=preview,
         audience=_audience(form) if preview is not None else None,
-        steps=parse_policy(form.reminder_policy.data) if preview is not None else [],
+        steps=(steps := parse_policy(form.reminder_policy.data) if preview is not None else []),
+        reminders_cost=reminder_cost(preview, steps) if preview is not None else None,
+        expected_waiting=[int(w * 100) for w in EXPECTED_WAITING],
+        asked=asked,
         symbol={"GBP": "£", "EUR": "€", "USD": "$"},
         chosen_version=next((v for v in versions if v.id == form.version_id.data), None),
         error=error,
@@ -121,7 +187,10 @@ def _page(school, form, versions, *, preview=None, error=None, status=200):
 
 def _why_not(preview: CampaignPreview) -> str | None:
     if preview.recipients == 0:
-        return "Nobody in this audience can be asked: choose other year groups or classes"
+        return (
+            "Nobody in this audience is left to ask (everyone is covered or already holds a "
+            "link, or cannot be reached): choose other year groups or classes"
+        )
     return segment_limit_problem(preview)
 
 
@@ -136,15 +205,20 @@ def campaigns():
         return _page(school, form, versions, status=422)
     chosen = _audience(form)
     wanted = audiences.pupils_wanted(school.id, chosen)
+    version_id = form.version_id.data
+    asked = already_asked(school.id, version_id, wanted)
+    pairs = None if form.ask_again.data else not_already_asked(version_id)
     try:
-        preview = preview_invitations(school, pupils_wanted=wanted)
+        preview = preview_invitations(school, pupils_wanted=wanted, pairs=pairs)
     except TemplateProblem as exc:
         error = f"a message template needs fixing: {exc}"
         return _page(school, form, versions, error=error, status=422)
     why_not = _why_not(preview)
     if step != "launch" or why_not:
         status = 422 if (why_not and step == "launch") else 200
-        return _page(school, form, versions, preview=preview, error=why_not, status=status)
+        return _page(
+            school, form, versions, preview=preview, error=why_not, status=status, asked=asked
+        )
     version = next(v for v in versions if v.id == form.version_id.data)
     closes_at = datetime.combine(form.closes_on.data, time(23, 59), ZoneInfo(school.timezone))
     try:
@@ -161,9 +235,12 @@ def campaigns():
             reminder_policy=",".join(
                 f"{s.day}:{s.channels}" for s in parse_policy(form.reminder_policy.data)
             ),
+            ask_again=bool(form.ask_again.data),
         )
     except CampaignError as exc:
-        return _page(school, form, versions, preview=preview, error=str(exc), status=422)
+        return _page(
+            school, form, versions, preview=preview, error=str(exc), status=422, asked=asked
+        )
     unreachable = len(summary.unreachable)
     flash(
         f"Launched: {summary.invitations} carers will get a message"

@@ -7,10 +7,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from parentlink.campaigns.models import Campaign, Confirmation
+from parentlink.concerns.access import concern_message_kinds
 from parentlink.core.clock import now
 from parentlink.db import db
 from parentlink.messaging.models import Message
 from parentlink.office import exports, family_queries
+from parentlink.office.permissions import Permission, can
 
 
 def _campaign(campaign_id: int) -> Campaign:
@@ -50,9 +52,10 @@ def family_evidence(pupil_id: int):
     if fam is None:
         abort(404)
     ids = [link.contact_id for link in fam.links]
-    messages = db.session.scalars(
-        select(Message).where(Message.contact_id.in_(ids)).order_by(Message.id).limit(500)
-    ).all()
+    query = select(Message).where(Message.contact_id.in_(ids))
+    if not can(Permission.READ_CONCERNS):  # a concern's acknowledgement is the DSL's to see
+        query = query.where(Message.kind.not_in(concern_message_kinds()))
+    messages = db.session.scalars(query.order_by(Message.id).limit(500)).all()
     confirmations = db.session.scalars(
         select(Confirmation).where(Confirmation.contact_id.in_(ids)).order_by(Confirmation.id)
     ).all()

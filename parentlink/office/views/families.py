@@ -1,13 +1,19 @@
-"""Families: search by name, and one family's page with its timeline."""
+"""Families: search by name (with each family's status), and one family's page that acts:
+its status at the top, the carers with what can be done for each, the timeline."""
 
 from __future__ import annotations
 
 from flask import abort, render_template, request
 from flask_login import current_user
+from sqlalchemy import select
 
+from parentlink.campaigns.models import Campaign, CampaignStatus, Invitation
+from parentlink.db import db
 from parentlink.office import family_queries
-from parentlink.office.forms import SearchForm
+from parentlink.office.family_status import statuses
+from parentlink.office.forms import ActionForm, SearchForm
 from parentlink.office.permissions import Permission, can
+from parentlink.office.timeline import timeline
 
 
 def families():
@@ -16,12 +22,42 @@ def families():
     raw_page = request.args.get("page", "1")
     page_number = int(raw_page) if raw_page.isdigit() and len(raw_page) < 7 else 1
     page = family_queries.search_pupils(current_user.school_id, q, page=page_number)
-    return render_template("office/families.html", form=form, q=q, page=page)
+    status = statuses(current_user.school_id, [p.id for p in page.items])
+    return render_template("office/families.html", form=form, q=q, page=page, status=status)
 
 
 def family(pupil_id: int):
     fam = family_queries.family(current_user.school_id, pupil_id)
     if fam is None:
         abort(404)
-    events = family_queries.timeline(fam, with_concerns=can(Permission.READ_CONCERNS))
-    return render_template("office/family.html", fam=fam, events=events)
+    events = timeline(fam, with_concerns=can(Permission.READ_CONCERNS))
+    campaign = db.session.scalar(
+        select(Campaign)
+        .where(
+            Campaign.school_id == current_user.school_id,
+            Campaign.status == CampaignStatus.OPEN,
+        )
+        .order_by(Campaign.launched_at.desc(), Campaign.id.desc())
+        .limit(1)
+    )
+    invitations = {}
+    if campaign is not None and fam.links:
+        invitations = {
+            i.contact_id: i
+            for i in db.session.scalars(
+                select(Invitation).where(
+                    Invitation.campaign_id == campaign.id,
+                    Invitation.contact_id.in_([link.contact_id for link in fam.links]),
+                )
+            )
+        }
+    return render_template(
+        "office/family.html",
+        fam=fam,
+        events=events,
+        status=statuses(current_user.school_id, [fam.pupil.id])[fam.pupil.id],
+        campaign=campaign,
+        invitations=invitations,
+        form=ActionForm(),
+        may_chase=can(Permission.CHASE),
+    )

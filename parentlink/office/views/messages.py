@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import render_template, request
 from flask_login import current_user
 
+from parentlink.concerns.access import concern_message_kinds
 from parentlink.messaging.models import MessageKind, MessageStatus
 from parentlink.office import message_queries
+from parentlink.office.permissions import Permission, can
 
 
 def _page() -> int:
@@ -19,14 +21,27 @@ def _enum(enum_type, name: str):
     return next((m for m in enum_type if m.value == value), None)
 
 
+def _hidden_kinds() -> frozenset[MessageKind]:
+    """Concern traces (the acknowledgement a parent got, the alerts to staff) are the DSL's."""
+    return frozenset() if can(Permission.READ_CONCERNS) else concern_message_kinds()
+
+
 def message_log():
+    hidden = _hidden_kinds()
     status = _enum(MessageStatus, "status")
     kind = _enum(MessageKind, "kind")
+    if kind in hidden:
+        kind = None
     channel = (
         request.args.get("channel") if request.args.get("channel") in ("sms", "email") else None
     )
     page = message_queries.message_log(
-        current_user.school_id, status=status, kind=kind, channel=channel, page=_page()
+        current_user.school_id,
+        status=status,
+        kind=kind,
+        channel=channel,
+        hidden_kinds=hidden,
+        page=_page(),
     )
     return render_template(
         "office/messages.html",
@@ -35,7 +50,7 @@ def message_log():
         kind=kind,
         channel=channel,
         statuses=list(MessageStatus),
-        kinds=list(MessageKind),
+        kinds=[k for k in MessageKind if k not in hidden],
     )
 
 

@@ -1,0 +1,116 @@
+"""One status per family (a pupil and their carers), for the badge on the family page and the
+status column of the families list: what the office should do next, in one word or two.
+
+Coverage is by the school's current published version of the agreement, whatever campaign
+asked: a standing confirmation of that version that names the pupil covers them.
+
+The statuses are ordered by what needs the office first. A status that depends on another
+part of the directory (a court-order "restricted" family) is one more member of the Enum and
+one more query in `statuses`, placed first in PRECEDENCE.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import and_, exists, or_, select
+
+from parentlink.agreements.services import current_version
+from parentlink.campaigns.models import (
+    Answer,
+    ClauseResponse,
+    Confirmation,
+    FollowUp,
+    confirmation_pupil,
+)
+from parentlink.db import db
+from parentlink.directory.models import Contact, PupilContact
+
+
+class FamilyStatus(enum.Enum):
+    QUESTIONS_OPEN = "questions open"
+    COVERED = "covered"
+    WITHDRAWN = "withdrawn"
+    CANNOT_REACH = "cannot reach"
+    NOT_YET_ANSWERED = "not yet answered"
+
+    @property
+    def css(self) -> str:
+        return self.name.lower().replace("_", "-")
+
+    @property
+    def explanation(self) -> str:
+        return EXPLANATIONS[self]
+
+
+EXPLANATIONS = {
+    FamilyStatus.QUESTIONS_OPEN: "a carer confirmed but asked a question still to answer",
+    FamilyStatus.COVERED: "a carer has confirmed the current agreement",
+    FamilyStatus.WITHDRAWN: "a carer confirmed, then withdrew, and nobody has confirmed since",
+    FamilyStatus.CANNOT_REACH: "no carer with parental responsibility has a usable mobile or email",
+    FamilyStatus.NOT_YET_ANSWERED: "no carer has confirmed the current agreement yet",
+}
+
+
+def _pupils_with(condition, pupil_ids) -> set[int]:
+    return set(
+        db.session.scalars(
+            select(confirmation_pupil.c.pupil_id)
+            .join(Confirmation, Confirmation.id == confirmation_pupil.c.confirmation_id)
+            .where(confirmation_pupil.c.pupil_id.in_(pupil_ids), condition)
+            .distinct()
+        )
+    )
+
+
+def statuses(school_id: int, pupil_ids: list[int]) -> dict[int, FamilyStatus]:
+    """The status of each pupil's family (one page of pupils: a handful of queries)."""
+    if not pupil_ids:
+        return {}
+    version = current_version(school_id)
+    covered: set[int] = set()
+    questions: set[int] = set()
+    withdrawn: set[int] = set()
+    if version is not None:
+        of_version = Confirmation.version_id == version.id
+        standing = and_(of_version, Confirmation.withdrawn_at.is_(None))
+        covered = _pupils_with(standing, pupil_ids)
+        open_question = exists().where(
+            ClauseResponse.confirmation_id == Confirmation.id,
+            ClauseResponse.answer == Answer.QUESTION,
+            ClauseResponse.follow_up == FollowUp.OPEN,
+        )
+        questions = _pupils_with(and_(standing, open_question), pupil_ids)
+        withdrawn = _pupils_with(
+            and_(of_version, Confirmation.withdrawn_at.is_not(None)), pupil_ids
+        )
+    reachable = set(
+        db.session.scalars(
+            select(PupilContact.pupil_id)
+            .join(Contact, Contact.id == PupilContact.contact_id)
+            .where(
+                PupilContact.pupil_id.in_(pupil_ids),
+                PupilContact.parental_responsibility.is_(True),
+                PupilContact.court_order_restriction.is_(False),
+                Contact.details_flagged_at.is_(None),
+                or_(
+                    and_(Contact.mobile.is_not(None), Contact.sms_opted_out.is_(False)),
+                    Contact.email.is_not(None),
+                ),
+            )
+            .distinct()
+        )
+    )
+    out = {}
+    for pupil_id in pupil_ids:
+        if pupil_id in questions:
+            out[pupil_id] = FamilyStatus.QUESTIONS_OPEN
+        elif pupil_id in covered:
+            out[pupil_id] = FamilyStatus.COVERED
+        elif pupil_id in withdrawn:
+            out[pupil_id] = FamilyStatus.WITHDRAWN
+        elif pupil_id not in reachable:
+            out[pupil_id] = FamilyStatus.CANNOT_REACH
+        else:
+            out[pupil_id] = FamilyStatus.NOT_YET_ANSWERED
+    return out

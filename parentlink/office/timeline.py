@@ -1,0 +1,179 @@
+"""A family's timeline in plain words: what was sent and whether it arrived, links opened,
+answers given, questions asked and answered. Concern traces only for the DSL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+
+from parentlink.campaigns.models import Answer, Confirmation, FollowUp, Invitation
+from parentlink.concerns.access import concern_message_kinds
+from parentlink.core.filters import phone
+from parentlink.db import db
+from parentlink.directory.models import Channel
+from parentlink.messaging.models import DeliveryEvent, Message, MessageKind
+
+TIMELINE_LIMIT = 200
+
+_K = MessageKind
+WHAT = {
+    _K.INVITE: "the invitation to confirm the agreement",
+    _K.REMINDER_1: "a first reminder",
+    _K.REMINDER_2: "a second reminder",
+    _K.REMINDER_3: "a last reminder",
+    _K.RECEIPT: "a receipt for their answers",
+    _K.NEW_LINK: "a new link they asked for",
+    _K.CONCERN_ACK: "an acknowledgement of the concern they reported",
+    _K.QUESTION_REPLY: "the school's answer to their question",
+}
+HOW = {
+    "sent": "was sent",
+    "delivered": "arrived",
+    "queued": "is waiting to be sent",
+    "sending": "is being sent",
+    "undelivered": "did not arrive",
+    "failed": "could not be sent",
+    "bounced": "bounced back",
+}
+# What a provider told us that a person needs to hear (the rest is in the message log).
+BAD_NEWS = {
+    "undelivered": "did not arrive",
+    "failed": "could not be sent",
+    "bounced": "bounced back",
+    "opted-out": "was refused: the number has opted out of texts",
+    "complained": "was marked as spam by the recipient",
+}
+CHANNEL_WORD = {Channel.SMS: "Text", Channel.EMAIL: "Email"}
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime
+    kind: str  # message, delivery, opened, confirmed, withdrawn, question, answer, concern
+    who: str
+    text: str
+
+
+def _address(message: Message) -> str:
+    return phone(message.to_address) if message.channel is Channel.SMS else message.to_address
+
+
+def timeline(fam, *, with_concerns: bool) -> list[Event]:
+    """Everything that happened to this family's carers, newest first (bounded)."""
+    names = {
+        link.contact_id: f"{link.contact.first_name} {link.contact.last_name}" for link in fam.links
+    }
+    ids = list(names)
+    if not ids:
+        return []
+    hidden = set() if with_concerns else concern_message_kinds()
+    events: list[Event] = []
+    query = select(Message).where(Message.contact_id.in_(ids))
+    if hidden:
+        query = query.where(Message.kind.not_in(hidden))
+    messages = db.session.scalars(query.order_by(Message.id.desc()).limit(TIMELINE_LIMIT)).all()
+    for m in messages:
+        what = WHAT.get(m.kind, m.kind.value.replace("-", " "))
+        how = HOW.get(m.status.value, m.status.value)
+        events.append(
+            Event(
+                m.created_at,
+                "message",
+                names[m.contact_id],
+                f"{CHANNEL_WORD[m.channel]} to {_address(m)}: {what}. It {how}.",
+            )
+        )
+    by_id = {m.id: m for m in messages}
+    if messages:
+        for e in db.session.scalars(
+            select(DeliveryEvent)
+            .where(
+                DeliveryEvent.message_id.in_(list(by_id)),
+                DeliveryEvent.status.in_(list(BAD_NEWS)),
+            )
+            .order_by(DeliveryEvent.id.desc())
+            .limit(TIMELINE_LIMIT)
+        ):
+            m = by_id[e.message_id]
+            why = f" (code {e.error_code})" if e.error_code else ""
+            events.append(
+                Event(
+                    e.at,
+                    "delivery",
+                    names[m.contact_id],
+                    f"{CHANNEL_WORD[m.channel]} to {_address(m)} {BAD_NEWS[e.status]}{why}.",
+                )
+            )
+    for inv in db.session.scalars(select(Invitation).where(Invitation.contact_id.in_(ids))):
+        if inv.opened_at:
+            events.append(
+                Event(
+                    inv.opened_at,
+                    "opened",
+                    names[inv.contact_id],
+                    f"opened their link for {inv.campaign.name}.",
+                )
+            )
+    for c in db.session.scalars(select(Confirmation).where(Confirmation.contact_id.in_(ids))):
+        events.extend(_confirmation_events(c, names[c.contact_id]))
+    if with_concerns:
+        events.extend(_concern_events(fam, names, ids))
+    events.sort(key=lambda e: e.at, reverse=True)
+    return events[:TIMELINE_LIMIT]
+
+
+def _confirmation_events(c: Confirmation, who: str) -> list[Event]:
+    how = {
+        "link": "with their link",
+        "paper": "on paper (recorded by the office)",
+        "phone": "by phone (recorded by the office)",
+    }[c.channel.value]
+    questions = [r for r in c.responses if r.answer is Answer.QUESTION]
+    agreed = len(c.responses) - len(questions)
+    text = f"confirmed the agreement {how} as \u201c{c.typed_name}\u201d: agreed to {agreed} of "
+    text += f"{len(c.responses)} points; reference {c.reference}."
+    events = [Event(c.confirmed_at, "confirmed", who, text)]
+    if c.withdrawn_at:
+        reason = c.withdrawal_reason or "no reason given"
+        events.append(Event(c.withdrawn_at, "withdrawn", who, f"withdrew their answers: {reason}"))
+    for r in questions:
+        point = r.clause.summary if r.clause else "a point"
+        events.append(
+            Event(
+                c.confirmed_at,
+                "question",
+                who,
+                f"asked a question about \u201c{point}\u201d: {r.question or '(no words given)'}",
+            )
+        )
+        if r.follow_up is FollowUp.ANSWERED and r.answered_at:
+            said = (
+                f"The office replied: {r.reply}"
+                if r.reply
+                else ("The office answered the question by phone or in person.")
+            )
+            events.append(Event(r.answered_at, "answer", who, said))
+        elif r.follow_up is FollowUp.WITH_DSL and r.passed_at:
+            events.append(
+                Event(r.passed_at, "answer", who, "The question went to the safeguarding lead.")
+            )
+    return events
+
+
+def _concern_events(fam, names: dict[int, str], ids: list[int]) -> list[Event]:
+    from parentlink.concerns.models import Concern
+
+    pupil_ids = [fam.pupil.id, *(s.id for s in fam.siblings)]
+    return [
+        Event(
+            concern.reported_at,
+            "concern",
+            names.get(concern.contact_id, "a carer"),
+            f"reported a concern ({concern.category.value}), reference {concern.reference}.",
+        )
+        for concern in db.session.scalars(
+            select(Concern).where(or_(Concern.contact_id.in_(ids), Concern.pupil_id.in_(pupil_ids)))
+        )
+    ]
