@@ -17,8 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from parentlink.core.i18n import use_language
-from parentlink.db import db, unavailable
 from parentlink.core.text import UnacceptableText
+from parentlink.db import db, unavailable
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 30
