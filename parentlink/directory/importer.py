@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from parentlink.db import db
 from parentlink.directory.models import Channel, Contact, Pupil, PupilContact
+from parentlink.directory.services import StoppedLink, stop_links
 from parentlink.messaging.addresses import AddressError, normalise_email, normalise_mobile
 
 COLUMNS = (
@@ -30,6 +31,8 @@ COLUMNS = (
     "mobile",
     "email",
     "preferred_channel",
+    "court_order",
+    "priority",
 )
 REQUIRED = COLUMNS[:10]
 MAX_LENGTHS = {  # the columns' sizes in the database
@@ -69,7 +72,13 @@ class ImportSummary:
     contacts_added: int = 0
     contacts_updated: int = 0
     links: int = 0
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
+    # Carers who will no longer be contacted about a pupil: the link left the file, or
+    # its parental responsibility was turned off, or a court order was recorded.
+    stopped: list[StoppedLink] = field(default_factory=list)
+    links_removed: int = 0
+    messages_cancelled: int = 0
+    invitations_revoked: int = 0
 
 
 @dataclass(frozen=True)
@@ -79,12 +88,20 @@ class _Row:
     contact: tuple[str, str, str, str | None, str | None, Channel]
     relationship: str
     parental_responsibility: bool
+    court_order: bool | None = None  # None: the file says nothing about one
+    priority: int | None = None  # as the MIS ranks this carer for this pupil
 
 
-def read_rows(data: bytes, *, allow_international: bool | None = None) -> list[_Row]:
+def read_rows(
+    data: bytes,
+    *,
+    allow_international: bool | None = None,
+    file_rows: dict[int, int] | None = None,
+) -> list[_Row]:
     """Parse and validate every row; raise ImportRejected listing every problem found.
     Mobiles abroad are accepted when `allow_international` (default: the deployment's
-    setting)."""
+    setting). `file_rows` gives each row's number in the file it came from (an export
+    reshaped by mis.prepare), so every message cites the file's own rows."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -104,6 +121,8 @@ def read_rows(data: bytes, *, allow_international: bool | None = None) -> list[_
         values = {k: v.strip() for k, v in zip(header, record, strict=False)}
         if not any(values.values()):
             continue  # a blank line
+        if file_rows:
+            number = file_rows.get(number, number)
         try:
             rows.append(_parse_row(number, values, allow_international))
         except ValueError as exc:
@@ -140,8 +159,6 @@ def _parse_row(number: int, v: dict[str, str], allow_international: bool | None 
     except AddressError as exc:
         raise ValueError(str(exc)) from exc
     channel = _channel(v.get("preferred_channel", ""), mobile, email)
-    if pr in _YES and not (mobile or email):
-        raise ValueError("a contact with parental responsibility needs a mobile or an email")
     return _Row(
         number=number,
         pupil=(v["pupil_id"], v["pupil_first_name"], v["pupil_last_name"], year, v["class"]),
@@ -155,7 +172,27 @@ def _parse_row(number: int, v: dict[str, str], allow_international: bool | None 
         ),
         relationship=v["relationship"],
         parental_responsibility=pr in _YES,
+        court_order=court_order(v.get("court_order", "")),
+        priority=_priority(v.get("priority", "")),
     )
+
+
+def _priority(raw: str) -> int | None:
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise ValueError(f"priority must be a number (1 = the first carer to call), not {raw!r}")
+    return int(raw)
+
+
+def court_order(raw: str) -> bool | None:
+    """SIMS and Arbor say Yes/No (or True/False); any other text there describes an order,
+    so it counts as a restriction too: contact is stopped, never assumed allowed. An empty
+    cell (or no column) says nothing."""
+    text = raw.strip().lower()
+    if not text:
+        return None
+    return text not in _NO
 
 
 def _year_group(raw: str) -> str:
@@ -201,9 +238,10 @@ def _check_consistency(rows: list[_Row]) -> list[RowError]:
             )
         first = contacts.setdefault(row.contact[0], row)
         if first.contact != row.contact:
-            errors.append(
-                RowError(row.number, f"contact {row.contact[0]} differs from row {first.number}")
-            )
+            who = row.contact[0]
+            if who.startswith("derived-"):
+                who = f"{row.contact[1]} {row.contact[2]}"
+            errors.append(RowError(row.number, f"contact {who} differs from row {first.number}"))
         pair = (row.pupil[0], row.contact[0])
         if pair in pairs:
             errors.append(
@@ -215,14 +253,38 @@ def _check_consistency(rows: list[_Row]) -> list[RowError]:
     return errors
 
 
-def import_families(school_id: int, data: bytes) -> ImportSummary:
-    """Validate all rows, then write them in the caller's transaction (flush, no commit)."""
+def import_families(
+    school_id: int,
+    data: bytes,
+    *,
+    pupils_in_file: set[str] | None = None,
+    file_rows: dict[int, int] | None = None,
+) -> ImportSummary:
+    """Validate all rows, then write them in the caller's transaction (flush, no commit).
+
+    The file is the truth about each pupil it lists (`pupils_in_file`, default: those on
+    its rows): a carer no longer linked to such a pupil loses the link, and with it every
+    invitation and queued message about that pupil; so does a carer whose parental
+    responsibility is turned off or who is under a court order (restrictions.py)."""
     from parentlink.schools.models import School
     from parentlink.schools.sending import international_mobiles_allowed
 
-    allow = international_mobiles_allowed(db.session.get(School, school_id))
-    rows = read_rows(data, allow_international=allow)
+    school = db.session.get(School, school_id)
+    rows = read_rows(
+        data, allow_international=international_mobiles_allowed(school), file_rows=file_rows
+    )
     summary = ImportSummary()
+    taught = school.phase.year_groups
+    for row in rows:
+        if row.pupil[3] not in taught:
+            summary.warnings.append(
+                RowError(
+                    row.number,
+                    f"{row.pupil[1]} {row.pupil[2]} is in {row.pupil[3]}, which a "
+                    f"{school.phase.value} school does not teach: check the year group, or the "
+                    "school's phase in the settings",
+                )
+            )
     pupils = {
         p.mis_id: p for p in db.session.scalars(select(Pupil).where(Pupil.school_id == school_id))
     }
@@ -236,20 +298,55 @@ def import_families(school_id: int, data: bytes) -> ImportSummary:
             select(PupilContact).where(PupilContact.school_id == school_id)
         )
     }
+    allowed_before = {key: link.may_be_invited for key, link in links.items()}
+    ranked: dict[tuple[int, int], int] = {}  # the file's own priorities
     for row in rows:
-        pupil = _upsert_pupil(school_id, pupils, row, summary)
-        contact = _upsert_contact(school_id, contacts, row, summary)
-        db.session.flush()
-        link = links.get((pupil.id, contact.id))
+        _upsert_pupil(school_id, pupils, row, summary)
+        _upsert_contact(school_id, contacts, row, summary)
+    db.session.flush()  # new pupils and contacts get their ids, in one go
+    listed: set[tuple[int, int]] = set()
+    for row in rows:
+        pupil, contact = pupils[row.pupil[0]], contacts[row.contact[0]]
+        key = (pupil.id, contact.id)
+        link = links.get(key)
         if link is None:
             link = PupilContact(school_id=school_id, pupil_id=pupil.id, contact_id=contact.id)
             db.session.add(link)
-            links[(pupil.id, contact.id)] = link
+            links[key] = link
         link.relationship_label = row.relationship
         link.parental_responsibility = row.parental_responsibility
+        if row.court_order:
+            link.court_order_restriction = True
+        elif row.court_order is False and link.court_order_restriction:
+            summary.warnings.append(
+                RowError(
+                    row.number,
+                    f"the file shows no court order for {contact.first_name} "
+                    f"{contact.last_name} about {pupil.first_name}, but one is recorded here: "
+                    "it stays until an admin or the DSL clears it on the family page",
+                )
+            )
+        if row.parental_responsibility and not (row.contact[3] or row.contact[4]):
+            summary.warnings.append(
+                RowError(
+                    row.number,
+                    f"{contact.first_name} {contact.last_name} has no mobile and no email: "
+                    "kept, but we cannot reach them (listed on the data-quality page)",
+                )
+            )
+        listed.add(key)
+        if row.priority is not None:
+            ranked[key] = row.priority
         summary.links += 1
     db.session.flush()  # every new link has its id before priorities are ordered by it
-    _set_priorities(links.values())
+    present = pupils_in_file if pupils_in_file is not None else {r.pupil[0] for r in rows}
+    covered = {pupils[m].id for m in present if m in pupils}
+    outcome = stop_links(links, listed, covered, allowed_before)
+    summary.stopped = outcome.stopped
+    summary.links_removed = outcome.links_removed
+    summary.invitations_revoked = outcome.invitations_revoked
+    summary.messages_cancelled = outcome.messages_cancelled
+    _set_priorities(links, ranked)
     db.session.flush()
     return summary
 
@@ -299,14 +396,23 @@ def _upsert_contact(school_id: int, contacts: dict, row: _Row, summary: ImportSu
     return contact
 
 
-def _set_priorities(links) -> None:
-    """Priority 1 is the first carer listed for a pupil, 2 the next, and so on."""
-    by_pupil: dict[int, list[PupilContact]] = {}
-    for link in links:
-        by_pupil.setdefault(link.pupil_id, []).append(link)
+def _set_priorities(links: dict, ranked: dict) -> None:
+    """Carers with parental responsibility first, then in the MIS's own priority order where
+    the file gives one, else in the order they are listed: 1, 2, 3…"""
+    by_pupil: dict[int, list[tuple[tuple[int, int], PupilContact]]] = {}
+    for key, link in links.items():
+        by_pupil.setdefault(link.pupil_id, []).append((key, link))
     for pupil_links in by_pupil.values():
-        ordered = sorted(
-            pupil_links, key=lambda lnk: (not lnk.parental_responsibility, lnk.id or 0)
-        )
+        ordered = [
+            link
+            for key, link in sorted(
+                pupil_links,
+                key=lambda item: (
+                    not item[1].parental_responsibility,
+                    ranked.get(item[0], 1000),
+                    item[1].id or 0,
+                ),
+            )
+        ]
         for priority, link in enumerate(ordered, start=1):
             link.priority = priority

@@ -114,8 +114,22 @@ PAGES = [
     ),
     ("/import/<int:upload_id>/preview", "import_preview", imports.preview, ["GET"], P.IMPORT),
     ("/import/<int:upload_id>/commit", "import_commit", imports.commit, ["POST"], P.IMPORT),
+    (
+        "/import/<int:upload_id>/identity",
+        "import_identity",
+        imports.identity,
+        ["POST"],
+        P.IMPORT,
+    ),
     ("/families", "families", families.families, ["GET"], P.VIEW_FAMILIES),
     ("/families/<int:pupil_id>", "family", families.family, ["GET"], P.VIEW_FAMILIES),
+    (
+        "/families/<int:pupil_id>/carers/<int:link_id>/court-order",
+        "court_order",
+        families.court_order,
+        ["POST"],
+        P.RESTRICT_CONTACT,
+    ),
     ("/families/<int:pupil_id>/evidence", "evidence", evidence.family_evidence, ["GET"], P.EXPORT),
     (
         "/campaigns/<int:campaign_id>/pupils.csv",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from parentlink.directory.services import LinkError, set_court_order
 from parentlink.office import family_queries
-from parentlink.office.forms import SearchForm
+from parentlink.office.forms import CourtOrderForm, SearchForm
 from parentlink.office.permissions import Permission, can
 
 
@@ -24,4 +25,36 @@ def family(pupil_id: int):
     if fam is None:
         abort(404)
     events = family_queries.timeline(fam, with_concerns=can(Permission.READ_CONCERNS))
-    return render_template("office/family.html", fam=fam, events=events)
+    return render_template(
+        "office/family.html", fam=fam, events=events, court_order_form=CourtOrderForm()
+    )
+
+
+def court_order(pupil_id: int, link_id: int):
+    fam = family_queries.family(current_user.school_id, pupil_id)
+    if fam is None or link_id not in {link.id for link in fam.links}:
+        abort(404)
+    form = CourtOrderForm()
+    if not form.validate_on_submit():
+        flash("Nothing was changed: " + "; ".join(e for es in form.errors.values() for e in es))
+        return redirect(url_for("office.family", pupil_id=pupil_id), code=303)
+    try:
+        stopped = set_court_order(
+            current_user.school_id,
+            link_id,
+            restricted=form.action.data == "set",
+            reason=form.reason.data,
+            actor=f"staff:{current_user.id}",
+        )
+    except LinkError as exc:
+        flash(f"Nothing was changed: {exc}.")
+        return redirect(url_for("office.family", pupil_id=pupil_id), code=303)
+    if form.action.data == "set":
+        flash(
+            f"Court-order restriction recorded. {stopped.invitations_revoked} link(s) stopped "
+            f"working and {stopped.messages_cancelled} queued message(s) were cancelled; "
+            "this carer will not be contacted about this child."
+        )
+    else:
+        flash("Court-order restriction cleared.")
+    return redirect(url_for("office.family", pupil_id=pupil_id), code=303)
