@@ -101,6 +101,11 @@ def school_create(name, short_name, slug, office_phone, office_email) -> None:
 @click.option("--round-school-day", type=int, help="Which school day of each term a round starts.")
 @click.option("--round-notice-days", type=int, help="Days of notice the office gets.")
 @click.option("--round-open-days", type=int, help="Days families have to answer a round.")
+@click.option(
+    "--phase",
+    type=click.Choice(["primary", "secondary", "all-through"]),
+    help="The year groups an import expects.",
+)
 @school_option
 @with_appcontext
 def school_set(school_slug, **settings) -> None:

@@ -54,6 +54,7 @@ def _initial(school: School) -> dict[str, dict]:
             "short_name": school.short_name,
             "office_phone": school.office_phone,
             "office_email": school.office_email,
+            "phase": school.phase.value,
         },
         "window": {"start": school.sending_window_start, "end": school.sending_window_end},
         "sms": {
@@ -139,6 +140,7 @@ def _school(school: School, form) -> str | None:
     changed = update_settings(
         school, actor=_actor(), name=form.name.data, short_name=form.short_name.data,
         office_phone=form.office_phone.data or "", office_email=form.office_email.data or "",
+        phase=form.phase.data or None,
     )  # fmt: skip
     return "School details saved." if changed else "Nothing changed."
 
