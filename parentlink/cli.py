@@ -121,25 +121,37 @@ def school_set(school_slug, **settings) -> None:
 
 @school_group.command(
     "terms",
-    help="Import term dates and closures from a CSV "
-    "(kind,name,starts_on,ends_on) or an iCalendar (.ics) file.",
+    help="Import term dates from the council's or trust's calendar (.ics) or a CSV "
+    "(kind,name,starts_on,ends_on): terms as spans, one event per school day, numbered "
+    "school days, or holidays only. Shows the terms and their school days first.",
 )
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Show the terms the file gives; save nothing.")
 @school_option
 @with_appcontext
-def school_terms(path, school_slug) -> None:
-    from parentlink.schools.terms import TermDatesError, import_terms_csv, import_terms_ical
+def school_terms(path, dry_run, school_slug) -> None:
+    from parentlink.schools import calendars
+    from parentlink.schools.terms import TermDatesError
 
-    data = Path(path).read_bytes()
-    reader = import_terms_ical if path.lower().endswith((".ics", ".ical")) else import_terms_csv
     try:
+        events, kinds = calendars.read_events(Path(path).read_bytes(), path)
+        plan = calendars.plan(events, kinds)
+        click.echo(f"Read as {plan.shape}:")
+        for term in plan.terms:
+            click.echo(
+                f"  {term.name}: {term.starts_on:%a %-d %b %Y} to {term.ends_on:%a %-d %b %Y}, "
+                f"{term.school_days} school days"
+            )
+        if dry_run:
+            click.echo(f"and {len(plan.closures)} closures. Nothing was saved (dry run).")
+            return
         with transaction():
-            summary = reader(_school(school_slug).id, data, actor="cli")
+            calendars.save(_school(school_slug).id, plan, actor="cli")
     except TermDatesError as exc:
         raise click.ClickException(f"{exc}. Nothing was imported.") from exc
-    click.echo(f"Imported {summary.terms} terms and {summary.closures} closures.")
-    for skipped in summary.skipped:
-        click.echo(f"  skipped (neither a term nor a holiday): {skipped}")
+    click.echo(f"Imported {len(plan.terms)} terms and {len(plan.closures)} closures.")
+    for skipped in plan.skipped:
+        click.echo(f"  skipped (neither a term, a school day nor a holiday): {skipped}")
 
 
 @click.group("agreement", help="Agreements and their versions.")

@@ -21,6 +21,7 @@ from parentlink.office.views import (
     messages,
     settings,
     staff,
+    term_dates,
 )
 
 P = Permission
@@ -146,6 +147,20 @@ PAGES = [
         P.EXPORT,
     ),
     ("/settings", "settings", settings.settings, ["GET", "POST"], P.MANAGE_SETTINGS),
+    (
+        "/settings/term-dates",
+        "term_dates_preview",
+        term_dates.preview,
+        ["POST"],
+        P.MANAGE_SETTINGS,
+    ),
+    (
+        "/settings/term-dates/save",
+        "term_dates_save",
+        term_dates.save,
+        ["POST"],
+        P.MANAGE_SETTINGS,
+    ),
     ("/staff", "staff", staff.staff_list, ["GET", "POST"], P.MANAGE_SETTINGS),
     ("/staff/<int:staff_id>", "staff_change", staff.staff_change, ["POST"], P.MANAGE_SETTINGS),
     ("/audit", "audit", audit.audit_log, ["GET"], P.VIEW_AUDIT),

@@ -79,7 +79,7 @@ def _initial(school: School) -> dict[str, dict]:
 def settings():
     school = db.session.get(School, current_user.school_id)
     section = request.args.get("section") if request.method == "POST" else None
-    if request.method == "POST" and section not in SECTIONS:
+    if request.method == "POST" and section not in HANDLERS:
         abort(400)
     initial = _initial(school)
     built = {}
@@ -188,20 +188,6 @@ def _term(school: School, form) -> str | None:
     return f"Added {name}: {item.starts_on:%-d %B %Y} to {item.ends_on:%-d %B %Y}."
 
 
-def _upload(school: School, form) -> str | None:
-    upload = form.file.data
-    data = upload.read(1_000_001)
-    if len(data) > 1_000_000:
-        raise ValueError("the file is larger than 1 MB: is it the right file?")
-    importer = terms.import_terms_csv
-    if upload.filename.lower().endswith(".ics") or data.lstrip().startswith(b"BEGIN:VCALENDAR"):
-        importer = terms.import_terms_ical
-    with db.session.begin_nested():  # all or nothing
-        summary = importer(school.id, data, actor=_actor())
-    skipped = f"; skipped {len(summary.skipped)} other event(s)" if summary.skipped else ""
-    return f"Imported {summary.terms} term(s) and {summary.closures} closure(s){skipped}."
-
-
 def _delete(school: School, form) -> str | None:
     model = {"term": Term, "closure": Closure}.get(form.kind.data or "")
     item_id = form.item_id.data or ""
@@ -249,7 +235,6 @@ HANDLERS = {
     "sms": _sms,
     "safeguarding": _safeguarding,
     "term": _term,
-    "terms-upload": _upload,
     "delete-dates": _delete,
     "test-sms": _test(Channel.SMS),
     "test-email": _test(Channel.EMAIL),
