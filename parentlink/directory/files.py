@@ -41,11 +41,15 @@ _XLSX_NOTE = "save it from Excel as .xlsx, or as “CSV UTF-8”"
 
 def clean(value: str) -> str:
     """Zero-width characters and BOMs removed, non-breaking spaces made plain, trimmed."""
+    if value.isascii():
+        return value.strip()
     return _SPACES.sub(" ", _INVISIBLE.sub("", value)).strip()
 
 
 def control_character(value: str) -> str | None:
     """The first control character other than tab and newline, as U+XXXX, or None."""
+    if value.isprintable():
+        return None
     found = _CONTROL.search(value)
     return f"U+{ord(found.group()):04X}" if found else None
 

@@ -17,7 +17,8 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from parentlink.messaging.addresses import AddressError, normalise_mobile
+from parentlink.directory import checked
+from parentlink.messaging.addresses import AddressError
 
 PREFIX = "derived-"
 
@@ -50,6 +51,32 @@ class Report:
     splits: list[Split] = field(default_factory=list)
 
 
+_TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "rev", "revd", "sir", "lady", "master"}
+
+
+def split_name(contact: dict[str, str]) -> str | None:
+    """ "Mrs Priya Patel" or "Patel, Priya" in one cell -> forename and surname; a problem
+    to show the office if the cell does not hold both."""
+    whole = contact.pop("contact_name", "")
+    if not whole or (contact.get("contact_first_name") and contact.get("contact_last_name")):
+        return None
+    if "," in whole:
+        last, first = (part.strip() for part in whole.split(",", 1))
+        words = first.split()
+    else:
+        words = whole.split()
+        last = words.pop() if len(words) > 1 else ""
+    while words and words[0].lower().rstrip(".") in _TITLES:
+        words.pop(0)
+    contact["contact_first_name"], contact["contact_last_name"] = " ".join(words), last
+    if not words or not last:
+        return (
+            f"the carer's name {whole!r} needs a forename and a surname "
+            "(as “Priya Patel” or “Patel, Priya”)"
+        )
+    return None
+
+
 def name_key(first: str, last: str) -> str:
     return " ".join(re.sub(r"[^\w]+", " ", f"{first} {last}".lower()).split())
 
@@ -58,7 +85,7 @@ def _reach(contact: dict[str, str], allow_international: bool | None) -> str:
     mobile = contact.get("mobile", "")
     if mobile:
         try:
-            return normalise_mobile(mobile, allow_international=allow_international)
+            return checked.mobile(mobile, allow_international)
         except AddressError:
             pass
     return contact.get("email", "").strip().lower()

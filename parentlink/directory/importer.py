@@ -10,12 +10,12 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-
 from parentlink.db import db
-from parentlink.directory.models import Channel, Contact, Pupil, PupilContact
-from parentlink.directory.services import StoppedLink, stop_links
-from parentlink.messaging.addresses import AddressError, normalise_email, normalise_mobile
+from parentlink.directory import checked
+from parentlink.directory.models import Channel
+from parentlink.directory.services import StoppedLink
+from parentlink.directory.writer import write_families
+from parentlink.messaging.addresses import AddressError
 
 COLUMNS = (
     "pupil_id",
@@ -150,12 +150,8 @@ def _parse_row(number: int, v: dict[str, str], allow_international: bool | None 
         )
     mobile = email = None
     try:
-        mobile = (
-            normalise_mobile(v["mobile"], allow_international=allow_international)
-            if v.get("mobile")
-            else None
-        )
-        email = normalise_email(v["email"]) if v.get("email") else None
+        mobile = checked.mobile(v["mobile"], allow_international) if v.get("mobile") else None
+        email = checked.email(v["email"]) if v.get("email") else None
     except AddressError as exc:
         raise ValueError(str(exc)) from exc
     channel = _channel(v.get("preferred_channel", ""), mobile, email)
@@ -285,134 +281,5 @@ def import_families(
                     "school's phase in the settings",
                 )
             )
-    pupils = {
-        p.mis_id: p for p in db.session.scalars(select(Pupil).where(Pupil.school_id == school_id))
-    }
-    contacts = {
-        c.mis_id: c
-        for c in db.session.scalars(select(Contact).where(Contact.school_id == school_id))
-    }
-    links = {
-        (link.pupil_id, link.contact_id): link
-        for link in db.session.scalars(
-            select(PupilContact).where(PupilContact.school_id == school_id)
-        )
-    }
-    allowed_before = {key: link.may_be_invited for key, link in links.items()}
-    ranked: dict[tuple[int, int], int] = {}  # the file's own priorities
-    for row in rows:
-        _upsert_pupil(school_id, pupils, row, summary)
-        _upsert_contact(school_id, contacts, row, summary)
-    db.session.flush()  # new pupils and contacts get their ids, in one go
-    listed: set[tuple[int, int]] = set()
-    for row in rows:
-        pupil, contact = pupils[row.pupil[0]], contacts[row.contact[0]]
-        key = (pupil.id, contact.id)
-        link = links.get(key)
-        if link is None:
-            link = PupilContact(school_id=school_id, pupil_id=pupil.id, contact_id=contact.id)
-            db.session.add(link)
-            links[key] = link
-        link.relationship_label = row.relationship
-        link.parental_responsibility = row.parental_responsibility
-        if row.court_order:
-            link.court_order_restriction = True
-        elif row.court_order is False and link.court_order_restriction:
-            summary.warnings.append(
-                RowError(
-                    row.number,
-                    f"the file shows no court order for {contact.first_name} "
-                    f"{contact.last_name} about {pupil.first_name}, but one is recorded here: "
-                    "it stays until an admin or the DSL clears it on the family page",
-                )
-            )
-        if row.parental_responsibility and not (row.contact[3] or row.contact[4]):
-            summary.warnings.append(
-                RowError(
-                    row.number,
-                    f"{contact.first_name} {contact.last_name} has no mobile and no email: "
-                    "kept, but we cannot reach them (listed on the data-quality page)",
-                )
-            )
-        listed.add(key)
-        if row.priority is not None:
-            ranked[key] = row.priority
-        summary.links += 1
-    db.session.flush()  # every new link has its id before priorities are ordered by it
-    present = pupils_in_file if pupils_in_file is not None else {r.pupil[0] for r in rows}
-    covered = {pupils[m].id for m in present if m in pupils}
-    outcome = stop_links(links, listed, covered, allowed_before)
-    summary.stopped = outcome.stopped
-    summary.links_removed = outcome.links_removed
-    summary.invitations_revoked = outcome.invitations_revoked
-    summary.messages_cancelled = outcome.messages_cancelled
-    _set_priorities(links, ranked)
-    db.session.flush()
+    write_families(school_id, rows, summary, pupils_in_file)
     return summary
-
-
-def _upsert_pupil(school_id: int, pupils: dict, row: _Row, summary: ImportSummary) -> Pupil:
-    mis_id, first, last, year, class_name = row.pupil
-    pupil = pupils.get(mis_id)
-    if pupil is None:
-        pupil = Pupil(school_id=school_id, mis_id=mis_id)
-        db.session.add(pupil)
-        pupils[mis_id] = pupil
-        summary.pupils_added += 1
-    elif pupil.id is not None and (
-        pupil.first_name,
-        pupil.last_name,
-        pupil.year_group,
-        pupil.class_name,
-    ) != (first, last, year, class_name):
-        summary.pupils_updated += 1
-    pupil.first_name, pupil.last_name, pupil.year_group, pupil.class_name = (
-        first,
-        last,
-        year,
-        class_name,
-    )
-    return pupil
-
-
-def _upsert_contact(school_id: int, contacts: dict, row: _Row, summary: ImportSummary) -> Contact:
-    mis_id, first, last, mobile, email, channel = row.contact
-    contact = contacts.get(mis_id)
-    if contact is None:
-        contact = Contact(school_id=school_id, mis_id=mis_id)
-        db.session.add(contact)
-        contacts[mis_id] = contact
-        summary.contacts_added += 1
-    elif contact.id is not None and (
-        contact.first_name,
-        contact.last_name,
-        contact.mobile,
-        contact.email,
-        contact.preferred_channel,
-    ) != (first, last, mobile, email, channel):
-        summary.contacts_updated += 1
-    contact.first_name, contact.last_name = first, last
-    contact.mobile, contact.email, contact.preferred_channel = mobile, email, channel
-    return contact
-
-
-def _set_priorities(links: dict, ranked: dict) -> None:
-    """Carers with parental responsibility first, then in the MIS's own priority order where
-    the file gives one, else in the order they are listed: 1, 2, 3…"""
-    by_pupil: dict[int, list[tuple[tuple[int, int], PupilContact]]] = {}
-    for key, link in links.items():
-        by_pupil.setdefault(link.pupil_id, []).append((key, link))
-    for pupil_links in by_pupil.values():
-        ordered = [
-            link
-            for key, link in sorted(
-                pupil_links,
-                key=lambda item: (
-                    not item[1].parental_responsibility,
-                    ranked.get(item[0], 1000),
-                    item[1].id or 0,
-                ),
-            )
-        ]
-        for priority, link in enumerate(ordered, start=1):
-            link.priority = priority

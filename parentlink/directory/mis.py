@@ -22,10 +22,10 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from parentlink.directory import identity
+from parentlink.directory import checked, identity
 from parentlink.directory.files import FileProblem, read_file
 from parentlink.directory.importer import COLUMNS, RowError
-from parentlink.messaging.addresses import AddressError, normalise_mobile
+from parentlink.messaging.addresses import AddressError
 
 __all__ = ["FileProblem", "Prepared", "guess_mapping", "prepare", "read_headers"]
 
@@ -258,7 +258,9 @@ def prepare(
         if not contacts:
             out.warnings.append(RowError(number, f"pupil {pupil['pupil_id']} has no contact"))
         for contact in contacts:
-            _split_name(number, contact, out)
+            problem = identity.split_name(contact)
+            if problem:
+                out.errors.append(RowError(number, problem))
             _repair(number, contact, out, allow_international)
             records.append((number, pupil, contact))
     out.identities = identity.assign(records, identity_choices or {}, allow_international)
@@ -309,41 +311,11 @@ def _mobile(mobile: str, fields, cells: list[str], allow_international) -> str:
         if not value:
             continue
         try:
-            normalise_mobile(value, allow_international=allow_international)
+            checked.mobile(value, allow_international)
         except AddressError:
             continue
         return value
     return ""
-
-
-_TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "rev", "revd", "sir", "lady", "master"}
-
-
-def _split_name(number: int, contact: dict[str, str], out: Prepared) -> None:
-    """ "Mrs Priya Patel" or "Patel, Priya" in one cell -> forename and surname."""
-    whole = contact.pop("contact_name", "")
-    if contact.get("contact_first_name") and contact.get("contact_last_name"):
-        return
-    if not whole:
-        return
-    if "," in whole:
-        last, first = (part.strip() for part in whole.split(",", 1))
-        words = first.split()
-    else:
-        words = whole.split()
-        last = words.pop() if len(words) > 1 else ""
-    while words and words[0].lower().rstrip(".") in _TITLES:
-        words.pop(0)
-    first = " ".join(words)
-    if not first or not last:
-        out.errors.append(
-            RowError(
-                number,
-                f"the carer's name {whole!r} needs a forename and a surname "
-                "(as “Priya Patel” or “Patel, Priya”)",
-            )
-        )
-    contact["contact_first_name"], contact["contact_last_name"] = first, last
 
 
 def _write_canonical(records, out: Prepared) -> None:
@@ -387,7 +359,7 @@ def _repair(
         )
     if contact.get("mobile"):
         try:
-            normalise_mobile(contact["mobile"], allow_international=allow_international)
+            checked.mobile(contact["mobile"], allow_international)
         except AddressError as exc:
             if "landline" in str(exc) and contact.get("email"):
                 out.warnings.append(
