@@ -183,3 +183,17 @@ def test_the_schools_phase_is_a_setting(app):
         assert db.session.scalar(select(School.phase)) is Phase.SECONDARY
     refused = cli.invoke(args=["school", "set", "--phase", "nursery"])
     assert refused.exit_code != 0 and "nursery" in refused.output
+
+
+def test_a_carers_name_in_one_cell_needs_a_forename_and_a_surname(school_id):
+    text = (
+        "Adno,Forename,Surname,Year,Reg,Contact Name,Relationship,Parental Responsibility,Mobile\r\n"
+        "1,Ann,Lee,Year 1,1A,Mrs Kim Lee,Mother,Yes,07700 900011\r\n"
+        "2,Ben,Ode,Year 1,1A,Mrs Ode,Mother,Yes,07700 900012\r\n"
+    )
+    outcome = _run(school_id, text)
+    assert [str(e) for e in outcome.errors] == [
+        "row 3: the carer's name 'Mrs Ode' needs a forename and a surname "
+        "(as “Priya Patel” or “Patel, Priya”)"
+    ]
+    assert db.session.scalar(select(Pupil.id)) is None

@@ -56,6 +56,8 @@ OFFICE_PAGES = {
     "office.import_preview": ("GET", "/office/import/{upload}/preview", {}),
     "office.import_commit": ("POST", "/office/import/{upload}/commit", {}),
     "office.import_identity": ("POST", "/office/import/{upload}/identity", {}),
+    "office.term_dates_preview": ("POST", "/office/settings/term-dates", {}),
+    "office.term_dates_save": ("POST", "/office/settings/term-dates/save", {"plan": "x"}),
     "office.family": ("GET", "/office/families/{pupil}", {}),
     "office.court_order": (
         "POST",

@@ -35,11 +35,11 @@ def _dump(plan: calendars.Plan) -> str:
     )
 
 
-def _load(signed: str) -> calendars.Plan:
+def _load(signed: str) -> calendars.Plan | None:
     try:
         raw = _serializer().loads(signed)
     except BadSignature:
-        abort(400)
+        return None
     plan = calendars.Plan(raw["shape"])
     plan.terms = [
         calendars.PlannedTerm(n, date.fromisoformat(s), date.fromisoformat(e))
@@ -80,6 +80,10 @@ def save():
     if not ActionForm().validate_on_submit():
         abort(400)
     plan = _load(request.form.get("plan", ""))
+    if plan is None:
+        flash("Nothing was saved: the checked term dates did not come back intact. Upload the "
+              "file again.", "error")  # fmt: skip
+        return redirect(url_for("office.settings") + "#terms", code=303)
     try:
         with db.session.begin_nested():  # all or nothing
             calendars.save(current_user.school_id, plan, actor=f"staff:{current_user.id}")
