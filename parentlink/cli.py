@@ -125,6 +125,11 @@ def school_create(name, short_name, slug, office_phone, office_email) -> None:
 @click.option("--round-school-day", type=int, help="Which school day of each term a round starts.")
 @click.option("--round-notice-days", type=int, help="Days of notice the office gets.")
 @click.option("--round-open-days", type=int, help="Days families have to answer a round.")
+@click.option(
+    "--phase",
+    type=click.Choice(["primary", "secondary", "all-through"]),
+    help="The year groups an import expects.",
+)
 @school_option
 @with_appcontext
 def school_set(school_slug, **settings) -> None:
@@ -140,25 +145,37 @@ def school_set(school_slug, **settings) -> None:
 
 @school_group.command(
     "terms",
-    help="Import term dates and closures from a CSV "
-    "(kind,name,starts_on,ends_on) or an iCalendar (.ics) file.",
+    help="Import term dates from the council's or trust's calendar (.ics) or a CSV "
+    "(kind,name,starts_on,ends_on): terms as spans, one event per school day, numbered "
+    "school days, or holidays only. Shows the terms and their school days first.",
 )
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Show the terms the file gives; save nothing.")
 @school_option
 @with_appcontext
-def school_terms(path, school_slug) -> None:
-    from parentlink.schools.terms import TermDatesError, import_terms_csv, import_terms_ical
+def school_terms(path, dry_run, school_slug) -> None:
+    from parentlink.schools import calendars
+    from parentlink.schools.terms import TermDatesError
 
-    data = Path(path).read_bytes()
-    reader = import_terms_ical if path.lower().endswith((".ics", ".ical")) else import_terms_csv
     try:
+        events, kinds = calendars.read_events(Path(path).read_bytes(), path)
+        plan = calendars.plan(events, kinds)
+        click.echo(f"Read as {plan.shape}:")
+        for term in plan.terms:
+            click.echo(
+                f"  {term.name}: {term.starts_on:%a %-d %b %Y} to {term.ends_on:%a %-d %b %Y}, "
+                f"{term.school_days} school days"
+            )
+        if dry_run:
+            click.echo(f"and {len(plan.closures)} closures. Nothing was saved (dry run).")
+            return
         with transaction():
-            summary = reader(_school(school_slug).id, data, actor="cli")
+            calendars.save(_school(school_slug).id, plan, actor="cli")
     except TermDatesError as exc:
         raise click.ClickException(f"{exc}. Nothing was imported.") from exc
-    click.echo(f"Imported {summary.terms} terms and {summary.closures} closures.")
-    for skipped in summary.skipped:
-        click.echo(f"  skipped (neither a term nor a holiday): {skipped}")
+    click.echo(f"Imported {len(plan.terms)} terms and {len(plan.closures)} closures.")
+    for skipped in plan.skipped:
+        click.echo(f"  skipped (neither a term, a school day nor a holiday): {skipped}")
 
 
 @click.group("agreement", help="Agreements and their versions.")
@@ -191,27 +208,79 @@ def agreement_load(path, publish, school_slug) -> None:
     click.echo(f"Version {version.label}: {len(version.clauses)} clauses, {state}.")
 
 
-@click.command("import", help="Import families from a CSV (one row per pupil-contact pair).")
-@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+@click.command(
+    "import",
+    help="Import families from the MIS export as it comes (CSV or Excel; SIMS, Arbor, "
+    "Bromcom, Groupcall Xporter, Wonde), through the same checks as the office's upload.",
+)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check and show what would change; write nothing.")
+@click.option(
+    "--mapping",
+    "mapping_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help='A JSON file {"our column": "their header"}; default: the remembered one, or a guess.',
+)
+@click.option("--sheet", help="The Excel sheet to read (default: the first).")
+@click.option(
+    "--whole-school", is_flag=True, help="The file lists every pupil: mark the others as leavers."
+)
+@click.option(
+    "--confirm-leavers",
+    is_flag=True,
+    help="Needed when more than a tenth of the school would be marked as leavers.",
+)
 @school_option
 @with_appcontext
-def import_command(csv_file, school_slug) -> None:
-    from parentlink.directory.importer import ImportRejected, import_families
+def import_command(
+    path, dry_run, mapping_file, sheet, whole_school, confirm_leavers, school_slug
+) -> None:
+    import json
 
-    data = Path(csv_file).read_bytes()
-    try:
-        with transaction():
-            summary = import_families(_school(school_slug).id, data)
-    except ImportRejected as exc:
-        for error in exc.errors:
+    from parentlink.directory import reimport
+
+    data = Path(path).read_bytes()
+    with transaction():
+        school_id = _school(school_slug).id
+        if mapping_file:
+            try:
+                mapping = json.loads(Path(mapping_file).read_text("utf-8"))
+            except ValueError as exc:
+                raise click.ClickException(f"the mapping file is not JSON: {exc}") from exc
+        else:
+            headers = reimport.headers_of(data, sheet, Path(path).name)
+            mapping = reimport.choose_mapping(school_id, headers)
+        options = {"whole_school": whole_school, "sheet": sheet, "filename": Path(path).name}
+        if dry_run:
+            outcome = reimport.dry_run(school_id, data, mapping, **options)
+        else:
+            outcome = reimport.import_file(
+                school_id, data, mapping, actor="cli", leavers_confirmed=confirm_leavers, **options
+            )
+    for warning in outcome.warnings:
+        click.echo(f"  warning: {warning}")
+    if not outcome.ok:
+        for error in outcome.errors:
             click.echo(f"  {error}", err=True)
         raise click.ClickException(
-            f"Import stopped: {len(exc.errors)} problem(s). Nothing was imported."
-        ) from exc
+            f"Import stopped: {len(outcome.errors)} problem(s). Nothing was imported."
+        )
+    s = outcome.summary
+    for pupil, items in outcome.stopped_by_pupil():
+        who = ", ".join(f"{i.contact} ({i.why})" for i in items)
+        click.echo(f"  {len(items)} carer(s) will no longer be contacted about {pupil}: {who}")
+    if outcome.many_leavers:
+        click.echo(
+            f"  WARNING: {len(outcome.leavers)} of {outcome.current_pupils} pupils would be "
+            "marked as leavers (more than a tenth): --confirm-leavers is needed"
+        )
+    verb = "Would import" if dry_run else "Imported"
     click.echo(
-        f"Imported: {summary.pupils_added} pupils added, {summary.pupils_updated} updated; "
-        f"{summary.contacts_added} contacts added, {summary.contacts_updated} updated; "
-        f"{summary.links} pupil-contact links."
+        f"{verb}: {s.pupils_added} pupils added, {s.pupils_updated} updated; "
+        f"{s.contacts_added} contacts added, {s.contacts_updated} updated; "
+        f"{s.links} pupil-contact links; {len(outcome.leavers)} leavers; "
+        f"{len(s.stopped)} carer link(s) no longer contacted."
+        + (" Nothing was written (dry run)." if dry_run else "")
     )
 
 

@@ -1,7 +1,7 @@
 """the jobs leader's lease; the adaptive share of a channel's rate
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 One row naming the jobs process that leads, its lease's expiry on the database's clock and
 an epoch that goes up at each change of leader: every commit a job makes checks it (a fence),
 so a leader that froze or lost its connection cannot commit after a standby took over.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

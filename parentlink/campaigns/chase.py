@@ -30,6 +30,7 @@ from parentlink.campaigns.models import (
     confirmation_pupil,
     invitation_pupil,
 )
+from parentlink.campaigns.restrictions import still_allowed
 from parentlink.core.clock import now
 from parentlink.core.filters import and_list
 from parentlink.db import db
@@ -153,6 +154,7 @@ def due_reminders_query(
         Invitation.status.in_(WAITING),
         owed,
         or_(Invitation.last_reminded_at.is_(None), Invitation.last_reminded_at < start_of_day),
+        still_allowed(Invitation.id, Invitation.contact_id),
     )
     if campaign.completion_rule is CompletionRule.ANY_CARER:
         query = query.where(uncovered_pupil_exists(campaign.id))

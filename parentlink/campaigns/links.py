@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from parentlink.campaigns.invitation_links import revoke_extra_links
 from parentlink.campaigns.models import Campaign, CampaignStatus, Invitation, InvitationStatus
+from parentlink.campaigns.restrictions import still_allowed
 from parentlink.core.audit import record
 from parentlink.core.clock import now
 from parentlink.core.filters import and_list
@@ -72,6 +73,7 @@ def send_new_links(raw_address: str, *, ip_address: str | None) -> int:
             Invitation.status != InvitationStatus.REVOKED,
             Campaign.status != CampaignStatus.DRAFT,
             Campaign.closes_at >= at - grace,
+            still_allowed(Invitation.id, Invitation.contact_id),  # no court order, PR, linked
         )
         .order_by(Invitation.id)
         .with_for_update(of=Invitation)

@@ -92,8 +92,10 @@ INVITATION_TRANSITIONS = {
         state: frozenset(_PROGRESS[i + 1 :]) | {InvitationStatus.REVOKED}
         for i, state in enumerate(_PROGRESS)
     },
-    InvitationStatus.CONFIRMED: frozenset({InvitationStatus.WITHDRAWN}),
-    InvitationStatus.WITHDRAWN: frozenset({InvitationStatus.CONFIRMED}),
+    # A carer who may no longer be contacted (court order, no parental responsibility,
+    # link removed by the MIS) loses every link, answered or not (campaigns/restrictions.py).
+    InvitationStatus.CONFIRMED: frozenset({InvitationStatus.WITHDRAWN, InvitationStatus.REVOKED}),
+    InvitationStatus.WITHDRAWN: frozenset({InvitationStatus.CONFIRMED, InvitationStatus.REVOKED}),
 }
 
 

@@ -10,12 +10,12 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-
-from parentlink.core.text import find_control
 from parentlink.db import db
-from parentlink.directory.models import Channel, Contact, Pupil, PupilContact
-from parentlink.messaging.addresses import AddressError, normalise_email, normalise_mobile
+from parentlink.directory import checked
+from parentlink.directory.models import Channel
+from parentlink.directory.services import StoppedLink
+from parentlink.directory.writer import write_families
+from parentlink.messaging.addresses import AddressError
 
 COLUMNS = (
     "pupil_id",
@@ -31,6 +31,8 @@ COLUMNS = (
     "mobile",
     "email",
     "preferred_channel",
+    "court_order",
+    "priority",
 )
 REQUIRED = COLUMNS[:10]
 MAX_LENGTHS = {  # the columns' sizes in the database
@@ -70,7 +72,13 @@ class ImportSummary:
     contacts_added: int = 0
     contacts_updated: int = 0
     links: int = 0
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
+    # Carers who will no longer be contacted about a pupil: the link left the file, or
+    # its parental responsibility was turned off, or a court order was recorded.
+    stopped: list[StoppedLink] = field(default_factory=list)
+    links_removed: int = 0
+    messages_cancelled: int = 0
+    invitations_revoked: int = 0
 
 
 @dataclass(frozen=True)
@@ -80,12 +88,20 @@ class _Row:
     contact: tuple[str, str, str, str | None, str | None, Channel]
     relationship: str
     parental_responsibility: bool
+    court_order: bool | None = None  # None: the file says nothing about one
+    priority: int | None = None  # as the MIS ranks this carer for this pupil
 
 
-def read_rows(data: bytes, *, allow_international: bool | None = None) -> list[_Row]:
+def read_rows(
+    data: bytes,
+    *,
+    allow_international: bool | None = None,
+    file_rows: dict[int, int] | None = None,
+) -> list[_Row]:
     """Parse and validate every row; raise ImportRejected listing every problem found.
     Mobiles abroad are accepted when `allow_international` (default: the deployment's
-    setting)."""
+    setting). `file_rows` gives each row's number in the file it came from (an export
+    reshaped by mis.prepare), so every message cites the file's own rows."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -105,9 +121,8 @@ def read_rows(data: bytes, *, allow_international: bool | None = None) -> list[_
         values = {k: v.strip() for k, v in zip(header, record, strict=False)}
         if not any(values.values()):
             continue  # a blank line
-        if any(find_control(cell) for cell in record):  # the one input rule (core.text)
-            errors.append(RowError(number, "an invisible control character; remove it"))
-            continue
+        if file_rows:
+            number = file_rows.get(number, number)
         try:
             rows.append(_parse_row(number, values, allow_international))
         except ValueError as exc:
@@ -135,17 +150,11 @@ def _parse_row(number: int, v: dict[str, str], allow_international: bool | None 
         )
     mobile = email = None
     try:
-        mobile = (
-            normalise_mobile(v["mobile"], allow_international=allow_international)
-            if v.get("mobile")
-            else None
-        )
-        email = normalise_email(v["email"]) if v.get("email") else None
+        mobile = checked.mobile(v["mobile"], allow_international) if v.get("mobile") else None
+        email = checked.email(v["email"]) if v.get("email") else None
     except AddressError as exc:
         raise ValueError(str(exc)) from exc
     channel = _channel(v.get("preferred_channel", ""), mobile, email)
-    if pr in _YES and not (mobile or email):
-        raise ValueError("a contact with parental responsibility needs a mobile or an email")
     return _Row(
         number=number,
         pupil=(v["pupil_id"], v["pupil_first_name"], v["pupil_last_name"], year, v["class"]),
@@ -159,7 +168,27 @@ def _parse_row(number: int, v: dict[str, str], allow_international: bool | None 
         ),
         relationship=v["relationship"],
         parental_responsibility=pr in _YES,
+        court_order=court_order(v.get("court_order", "")),
+        priority=_priority(v.get("priority", "")),
     )
+
+
+def _priority(raw: str) -> int | None:
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise ValueError(f"priority must be a number (1 = the first carer to call), not {raw!r}")
+    return int(raw)
+
+
+def court_order(raw: str) -> bool | None:
+    """SIMS and Arbor say Yes/No (or True/False); any other text there describes an order,
+    so it counts as a restriction too: contact is stopped, never assumed allowed. An empty
+    cell (or no column) says nothing."""
+    text = raw.strip().lower()
+    if not text:
+        return None
+    return text not in _NO
 
 
 def _year_group(raw: str) -> str:
@@ -205,9 +234,10 @@ def _check_consistency(rows: list[_Row]) -> list[RowError]:
             )
         first = contacts.setdefault(row.contact[0], row)
         if first.contact != row.contact:
-            errors.append(
-                RowError(row.number, f"contact {row.contact[0]} differs from row {first.number}")
-            )
+            who = row.contact[0]
+            if who.startswith("derived-"):
+                who = f"{row.contact[1]} {row.contact[2]}"
+            errors.append(RowError(row.number, f"contact {who} differs from row {first.number}"))
         pair = (row.pupil[0], row.contact[0])
         if pair in pairs:
             errors.append(
@@ -219,98 +249,37 @@ def _check_consistency(rows: list[_Row]) -> list[RowError]:
     return errors
 
 
-def import_families(school_id: int, data: bytes) -> ImportSummary:
-    """Validate all rows, then write them in the caller's transaction (flush, no commit)."""
+def import_families(
+    school_id: int,
+    data: bytes,
+    *,
+    pupils_in_file: set[str] | None = None,
+    file_rows: dict[int, int] | None = None,
+) -> ImportSummary:
+    """Validate all rows, then write them in the caller's transaction (flush, no commit).
+
+    The file is the truth about each pupil it lists (`pupils_in_file`, default: those on
+    its rows): a carer no longer linked to such a pupil loses the link, and with it every
+    invitation and queued message about that pupil; so does a carer whose parental
+    responsibility is turned off or who is under a court order (restrictions.py)."""
     from parentlink.schools.models import School
     from parentlink.schools.sending import international_mobiles_allowed
 
-    allow = international_mobiles_allowed(db.session.get(School, school_id))
-    rows = read_rows(data, allow_international=allow)
-    summary = ImportSummary()
-    pupils = {
-        p.mis_id: p for p in db.session.scalars(select(Pupil).where(Pupil.school_id == school_id))
-    }
-    contacts = {
-        c.mis_id: c
-        for c in db.session.scalars(select(Contact).where(Contact.school_id == school_id))
-    }
-    links = {
-        (link.pupil_id, link.contact_id): link
-        for link in db.session.scalars(
-            select(PupilContact).where(PupilContact.school_id == school_id)
-        )
-    }
-    for row in rows:
-        pupil = _upsert_pupil(school_id, pupils, row, summary)
-        contact = _upsert_contact(school_id, contacts, row, summary)
-        db.session.flush()
-        link = links.get((pupil.id, contact.id))
-        if link is None:
-            link = PupilContact(school_id=school_id, pupil_id=pupil.id, contact_id=contact.id)
-            db.session.add(link)
-            links[(pupil.id, contact.id)] = link
-        link.relationship_label = row.relationship
-        link.parental_responsibility = row.parental_responsibility
-        summary.links += 1
-    db.session.flush()  # every new link has its id before priorities are ordered by it
-    _set_priorities(links.values())
-    db.session.flush()
-    return summary
-
-
-def _upsert_pupil(school_id: int, pupils: dict, row: _Row, summary: ImportSummary) -> Pupil:
-    mis_id, first, last, year, class_name = row.pupil
-    pupil = pupils.get(mis_id)
-    if pupil is None:
-        pupil = Pupil(school_id=school_id, mis_id=mis_id)
-        db.session.add(pupil)
-        pupils[mis_id] = pupil
-        summary.pupils_added += 1
-    elif pupil.id is not None and (
-        pupil.first_name,
-        pupil.last_name,
-        pupil.year_group,
-        pupil.class_name,
-    ) != (first, last, year, class_name):
-        summary.pupils_updated += 1
-    pupil.first_name, pupil.last_name, pupil.year_group, pupil.class_name = (
-        first,
-        last,
-        year,
-        class_name,
+    school = db.session.get(School, school_id)
+    rows = read_rows(
+        data, allow_international=international_mobiles_allowed(school), file_rows=file_rows
     )
-    return pupil
-
-
-def _upsert_contact(school_id: int, contacts: dict, row: _Row, summary: ImportSummary) -> Contact:
-    mis_id, first, last, mobile, email, channel = row.contact
-    contact = contacts.get(mis_id)
-    if contact is None:
-        contact = Contact(school_id=school_id, mis_id=mis_id)
-        db.session.add(contact)
-        contacts[mis_id] = contact
-        summary.contacts_added += 1
-    elif contact.id is not None and (
-        contact.first_name,
-        contact.last_name,
-        contact.mobile,
-        contact.email,
-        contact.preferred_channel,
-    ) != (first, last, mobile, email, channel):
-        summary.contacts_updated += 1
-    contact.first_name, contact.last_name = first, last
-    contact.mobile, contact.email, contact.preferred_channel = mobile, email, channel
-    return contact
-
-
-def _set_priorities(links) -> None:
-    """Priority 1 is the first carer listed for a pupil, 2 the next, and so on."""
-    by_pupil: dict[int, list[PupilContact]] = {}
-    for link in links:
-        by_pupil.setdefault(link.pupil_id, []).append(link)
-    for pupil_links in by_pupil.values():
-        ordered = sorted(
-            pupil_links, key=lambda lnk: (not lnk.parental_responsibility, lnk.id or 0)
-        )
-        for priority, link in enumerate(ordered, start=1):
-            link.priority = priority
+    summary = ImportSummary()
+    taught = school.phase.year_groups
+    for row in rows:
+        if row.pupil[3] not in taught:
+            summary.warnings.append(
+                RowError(
+                    row.number,
+                    f"{row.pupil[1]} {row.pupil[2]} is in {row.pupil[3]}, which a "
+                    f"{school.phase.value} school does not teach: check the year group, or the "
+                    "school's phase in the settings",
+                )
+            )
+    write_families(school_id, rows, summary, pupils_in_file)
+    return summary

@@ -1,11 +1,18 @@
-"""MIS exports as they really are: any of SIMS, Arbor or Bromcom's layouts, saved by Excel.
+"""MIS exports as they really are: SIMS, Arbor, Bromcom, Groupcall Xporter and Wonde layouts.
 
-`prepare(data, mapping)` decodes the bytes (UTF-8 with or without BOM, UTF-16, or
-Windows-1252, detected with charset-normalizer), applies the school's column mapping,
-reshapes "one row per pupil with Contact 1 …, Contact 2 … columns" into one row per
-pupil–contact pair, repairs what Excel did to phone numbers where that is safe, and hands
-back canonical CSV for `importer.import_families`, with warnings and row errors that keep
-the spreadsheet's own row numbers.
+`prepare(data, mapping)` reads the file (files.py: CSV in any encoding, or Excel), applies the
+school's column mapping, reshapes "one row per pupil with Contact 1 …, Contact 2 … columns"
+into one row per pupil–contact pair, splits a carer's name held in one cell ("Mrs Priya
+Patel", "Patel, Priya"), takes the mobile from a column that is a mobile (a landline in a
+"Telephone" or "Home" column never displaces it), gives carers without a contact id a stable
+identity (identity.py), repairs what Excel did to phone numbers where that is safe, and
+hands back canonical CSV for `importer.import_families` with the file's own row numbers.
+
+Column names come from the vendors' documentation and support pages: SIMS (Adno, UPN,
+Legal Forename, Reg, Priority, Parental Responsibility, Court Order), Arbor (Admission No,
+Legal guardian, Court order in place, Contact N Name), Bromcom (Contact Priority, Parental
+Responsibility, Court Order Restricted Access, Tutor Group), Groupcall Xporter and Wonde
+(MIS_ID / mis_id, RegGroup / registration_group, ParentalResponsibility / parental_responsibility).
 """
 
 from __future__ import annotations
@@ -15,68 +22,136 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from charset_normalizer import from_bytes
+from parentlink.directory import checked, identity
+from parentlink.directory.files import FileProblem, read_file
+from parentlink.directory.importer import COLUMNS, RowError
+from parentlink.messaging.addresses import AddressError
 
-from parentlink.core.text import find_control
-from parentlink.directory.importer import COLUMNS, REQUIRED, RowError
-from parentlink.messaging.addresses import AddressError, normalise_mobile
+__all__ = ["FileProblem", "Prepared", "guess_mapping", "prepare", "read_headers"]
 
-CONTACT_FIELDS = COLUMNS[5:]  # contact_id … preferred_channel
 PUPIL_FIELDS = COLUMNS[:5]
+CONTACT_FIELDS = (*COLUMNS[5:], "contact_name", "phone")
+# The fields the office maps (the canonical columns, a carer's name in one cell, and
+# other telephone columns to look for a mobile in when the mobile column is empty).
+FIELDS = (*COLUMNS, "contact_name", "phone")
+REQUIRED = ("pupil_id", "pupil_first_name", "pupil_last_name", "year_group", "class")
+REQUIRED_CONTACT = ("relationship", "parental_responsibility")
 
-ALIASES: dict[str, tuple[str, ...]] = {
-    "pupil_id": ("pupil id", "upn", "admission number", "adno", "pupil mis id", "student id"),
+_PUPIL_ALIASES: dict[str, tuple[str, ...]] = {
+    "pupil_id": (
+        "pupil id",
+        "upn",
+        "admission number",
+        "admission no",
+        "adno",
+        "pupil mis id",
+        "student id",
+        "mis id",
+    ),
     "pupil_first_name": (
         "pupil first name",
-        "forename",
-        "legal forename",
-        "first name",
         "pupil forename",
+        "student forename",
+        "forename",
+        "first name",
+        "legal forename",
         "preferred forename",
     ),
     "pupil_last_name": (
         "pupil last name",
-        "surname",
-        "legal surname",
-        "last name",
         "pupil surname",
+        "student surname",
+        "surname",
+        "last name",
+        "legal surname",
         "preferred surname",
     ),
     "year_group": ("year group", "year", "nc year", "curriculum year", "yeargroup"),
-    "class": ("class", "reg group", "registration group", "form", "tutor group"),
-    "contact_id": ("contact id", "contact mis id", "parent id", "id"),
-    "contact_first_name": (
-        "contact first name",
-        "contact forename",
-        "parent forename",
-        "first name",
-        "forename",
+    "class": (
+        "class",
+        "reg",
+        "reg group",
+        "registration group",
+        "reg form",
+        "registration form",
+        "form",
+        "tutor group",
+        "form group",
     ),
-    "contact_last_name": (
-        "contact last name",
-        "contact surname",
-        "parent surname",
-        "last name",
-        "surname",
+}
+# Names of a carer's own columns, without the "Contact" / "Contact 1" in front of them.
+_CONTACT_NAMES: dict[str, tuple[str, ...]] = {
+    "contact_id": ("id", "mis id", "person id", "contact id"),
+    "contact_first_name": ("forename", "first name", "legal forename"),
+    "contact_last_name": ("surname", "last name", "legal surname"),
+    "contact_name": ("name", "full name", ""),
+    "relationship": (
+        "relationship",
+        "relation",
+        "relationship to pupil",
+        "relationship to student",
     ),
-    "relationship": ("relationship", "relation", "relationship to pupil"),
-    "parental_responsibility": ("parental responsibility", "pr", "has parental responsibility"),
-    "mobile": ("mobile", "mobile phone", "mobile number", "telephone", "phone"),
+    "parental_responsibility": (
+        "parental responsibility",
+        "has parental responsibility",
+        "has pr",
+        "pr",
+        "legal guardian",
+    ),
+    "mobile": ("mobile", "mobile phone", "mobile number", "mobile telephone", "telephone mobile"),
+    "phone": (
+        "telephone",
+        "phone",
+        "telephone number",
+        "phone number",
+        "home",
+        "home telephone",
+        "home phone",
+        "telephone home",
+        "work",
+        "work telephone",
+        "work phone",
+        "telephone work",
+    ),
     "email": ("email", "email address", "e mail"),
     "preferred_channel": ("preferred channel", "contact method", "preferred contact method"),
+    "court_order": ("court order", "court order in place", "court order restricted access"),
+    "priority": ("priority", "contact priority"),
 }
-_WIDE = re.compile(r"^contact (\d+) (.+)$")
+_PREFIXES = ("contact", "parent", "guardian", "carer")
+_WIDE = re.compile(r"^(?:contact|parent|guardian|carer) (\d+) ?(.*)$")
 _EXCEL_EXPONENT = re.compile(r"^\d+(\.\d+)?e\+?\d+$", re.IGNORECASE)
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
 def norm(header: str) -> str:
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", header.lower()).split())
+    """ "Contact 1 Mobile", "ContactMobile", "contact_mobile" -> "contact 1 mobile"…"""
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", _CAMEL.sub(" ", header).lower()).split())
+
+
+def _long_aliases(ours: str) -> tuple[str, ...]:
+    if ours in _PUPIL_ALIASES:
+        return (norm(ours), *_PUPIL_ALIASES[ours])
+    names = _CONTACT_NAMES[ours]
+    prefixed = tuple(f"{p} {n}".strip() for n in names for p in _PREFIXES)
+    bare = {
+        "relationship": names,
+        "parental_responsibility": names,
+        "mobile": names,
+        "phone": names,
+        "email": names,
+        "preferred_channel": names,
+        "court_order": names,
+        "priority": names,
+    }.get(ours, ())
+    return (norm(ours), *prefixed, *bare)
 
 
 @dataclass
 class Prepared:
-    encoding: str = "utf-8"
+    encoding: str = ""  # what the file is, as the preview says it
     headers: list[str] = field(default_factory=list)
+    sheets: list[str] = field(default_factory=list)
     wide: bool = False
     contacts_per_row: int = 0
     canonical: bytes = b""
@@ -84,120 +159,122 @@ class Prepared:
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
     pupil_ids: set[str] = field(default_factory=set)
+    identities: identity.Report | None = None
 
 
-class FileProblem(ValueError):
-    """The file as a whole cannot be read; the message says what to do."""
-
-
-def decode(data: bytes) -> tuple[str, str]:
-    if not data.strip(b"\x00\r\n\t ,"):
-        raise FileProblem("the file is empty")
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "UTF-8 (with BOM)"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "UTF-16"
-    try:
-        return data.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError:
-        pass
-    best = from_bytes(data, cp_isolation=["cp1252", "iso8859_15", "latin_1"]).best()
-    if best is None:
-        raise FileProblem("we cannot tell how this file's text is encoded; save it as CSV UTF-8")
-    name = {"cp1252": "Windows-1252", "iso8859_15": "ISO-8859-15", "latin_1": "Latin-1"}
-    return str(best), name.get(best.encoding, best.encoding)
-
-
-def read_table(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    sample = text[:4096]
-    delimiter = max((",", ";", "\t"), key=lambda d: sample.split("\n", 1)[0].count(d))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    headers = [h.strip() for h in next(reader, [])]
-    rows = []
-    for number, record in enumerate(reader, start=2):
-        if any(cell.strip() for cell in record):  # blank rows (Excel leaves many) are skipped
-            rows.append((number, record))
-    return headers, rows
-
-
-def _refuse_controls(number: int, record: list[str]) -> None:
-    """The one input rule (parentlink.core.text) for every cell of the file."""
-    if any(find_control(cell) for cell in record):
-        raise FileProblem(
-            f"row {number} contains an invisible control character (such as a null "
-            "character); remove it in the spreadsheet and export the file again"
-        )
+def read_headers(data: bytes, sheet: str | None = None, filename: str = "") -> list[str]:
+    return read_file(data, filename, sheet).headers
 
 
 def guess_mapping(headers: list[str]) -> dict[str, str]:
     """Our column -> their header, from the names MIS exports commonly use."""
-    by_norm = {}
+    by_norm: dict[str, str] = {}
     for h in headers:
         by_norm.setdefault(norm(h), h)
-    wide = any(_WIDE.match(norm(h)) for h in headers)
-    mapping = {}
-    for ours in PUPIL_FIELDS + (() if wide else CONTACT_FIELDS):
-        candidates = (norm(ours.replace("_", " ")), *ALIASES[ours])
-        if not wide and ours in PUPIL_FIELDS:
-            candidates = (
-                tuple(
-                    c
-                    for c in candidates
-                    if c not in ("first name", "last name", "surname", "forename")
-                )
-                or candidates
-            )
-            if ours == "pupil_first_name":
-                candidates = (*candidates, "first name", "forename")
-            if ours == "pupil_last_name":
-                candidates = (*candidates, "last name", "surname")
-        for c in candidates:
-            if c in by_norm and by_norm[c] not in mapping.values():
-                mapping[ours] = by_norm[c]
+    wide = bool(_wide_columns(headers))
+    mapping: dict[str, str] = {}
+    wanted = PUPIL_FIELDS if wide else FIELDS
+    for ours in wanted:
+        if ours == "phone":
+            continue  # every telephone column is looked at (below), none is "the" phone
+        for candidate in _long_aliases(ours):
+            header = by_norm.get(candidate)
+            if header and header not in mapping.values():
+                mapping[ours] = header
                 break
     return mapping
 
 
-def _wide_columns(headers: list[str]) -> dict[int, dict[str, int]]:
-    """{contact number: {our field: column index}} for "Contact 1 Mobile"-style headers."""
-    found: dict[int, dict[str, int]] = {}
+def _wide_columns(headers: list[str]) -> dict[int, dict[str, list[int]]]:
+    """{contact number: {our field: [column indexes]}} for "Contact 1 Mobile"-style headers."""
+    found: dict[int, dict[str, list[int]]] = {}
     for index, header in enumerate(headers):
         match = _WIDE.match(norm(header))
         if not match:
             continue
         n, rest = int(match.group(1)), match.group(2)
-        for ours in CONTACT_FIELDS:
-            plain = norm(ours.replace("contact_", "").replace("_", " "))
-            names = {plain, *(a.replace("contact ", "") for a in ALIASES[ours])}
+        for ours, names in _CONTACT_NAMES.items():
             if rest in names:
-                found.setdefault(n, {}).setdefault(ours, index)
+                found.setdefault(n, {}).setdefault(ours, []).append(index)
                 break
     return found
 
 
+def _phone_columns(headers: list[str], mapping: dict[str, str]) -> list[int]:
+    """Every other telephone column of a long file, in file order (a mobile may hide there)."""
+    names = {n for n in _long_aliases("phone")}
+    mapped = set(mapping.values())
+    return [i for i, h in enumerate(headers) if norm(h) in names and h not in mapped]
+
+
 def prepare(
-    data: bytes, mapping: dict[str, str], *, allow_international: bool | None = None
+    data: bytes,
+    mapping: dict[str, str],
+    *,
+    filename: str = "",
+    sheet: str | None = None,
+    identity_choices: dict | None = None,
+    allow_international: bool | None = None,
 ) -> Prepared:
     out = Prepared()
-    text, out.encoding = decode(data)
-    headers, rows = read_table(text)
-    _refuse_controls(1, headers)
-    for number, record in rows:
-        _refuse_controls(number, record)
-    out.headers = headers
+    table = read_file(data, filename, sheet)
+    out.encoding, out.headers, out.sheets = table.kind, table.headers, table.sheets
+    out.errors += [RowError(row, message) for row, message in table.problems]
+    headers = table.headers
     positions: dict[str, list[int]] = {}
     for index, header in enumerate(headers):
         if header:
             positions.setdefault(header, []).append(index)
     wide = _wide_columns(headers)
-    out.wide = bool(wide)
-    out.contacts_per_row = len(wide)
-    needed = PUPIL_FIELDS if wide else COLUMNS
+    out.wide, out.contacts_per_row = bool(wide), len(wide)
+    columns = _columns(mapping, positions, wide, out)
+    if any(e.row == 1 for e in out.errors):
+        return out
+    phones = [] if wide else _phone_columns(headers, mapping)
+    groups = (
+        [{k: v for k, v in fields.items()} for _n, fields in sorted(wide.items())]
+        if wide
+        else [{ours: [columns[ours]] for ours in CONTACT_FIELDS if ours in columns}]
+    )
+    if not wide and phones:
+        groups[0]["phone"] = phones
+    records = []
+    for number, cells in table.rows:
+
+        def cell(indexes: list[int] | int | None, cells: list[str] = cells) -> str:
+            for index in [indexes] if isinstance(indexes, int) else indexes or []:
+                if index is not None and index < len(cells) and cells[index]:
+                    return cells[index]
+            return ""
+
+        pupil = {ours: cell(columns.get(ours)) for ours in PUPIL_FIELDS}
+        out.pupil_ids.add(pupil["pupil_id"])
+        contacts = []
+        for fields in groups:
+            contact = {ours: cell(fields.get(ours)) for ours in CONTACT_FIELDS if ours != "phone"}
+            contact["mobile"] = _mobile(contact["mobile"], fields, cells, allow_international)
+            if any(contact.values()):
+                contacts.append(contact)
+        if not contacts:
+            out.warnings.append(RowError(number, f"pupil {pupil['pupil_id']} has no contact"))
+        for contact in contacts:
+            problem = identity.split_name(contact)
+            if problem:
+                out.errors.append(RowError(number, problem))
+            _repair(number, contact, out, allow_international)
+            records.append((number, pupil, contact))
+    out.identities = identity.assign(records, identity_choices or {}, allow_international)
+    _write_canonical(records, out)
+    return out
+
+
+def _columns(mapping, positions, wide, out: Prepared) -> dict[str, int]:
     columns: dict[str, int] = {}
+    needed = PUPIL_FIELDS if wide else FIELDS
     for ours in needed:
         theirs = mapping.get(ours)
         if not theirs:
-            if ours in REQUIRED:
+            if ours in REQUIRED or (not wide and ours in REQUIRED_CONTACT):
                 out.errors.append(RowError(1, f"no column chosen for {ours.replace('_', ' ')}"))
             continue
         if theirs not in positions:
@@ -210,56 +287,57 @@ def prepare(
             )
             continue
         columns[ours] = positions[theirs][0]
-    if wide:
-        for n, fields in sorted(wide.items()):
-            basics = ("contact_id", "contact_first_name", "contact_last_name")
-            missing = [
-                f.replace("contact_", "").replace("_", " ") for f in basics if f not in fields
-            ]
-            if missing:
-                out.errors.append(
-                    RowError(
-                        1,
-                        f"contact {n} has no {', '.join(missing)} column",
-                    )
-                )
-    if out.errors:
-        return out
+    named = ("contact_first_name", "contact_last_name")
+    if not wide and "contact_name" not in columns and not all(c in columns for c in named):
+        out.errors.append(
+            RowError(1, "no column chosen for the carer's name (forename and surname, or name)")
+        )
+    for n, fields in sorted(wide.items()):
+        has_name = "contact_name" in fields or all(f in fields for f in named)
+        missing = [] if has_name else ["name"]
+        missing += [f.replace("_", " ") for f in REQUIRED_CONTACT if f not in fields]
+        if missing:
+            out.errors.append(RowError(1, f"contact {n} has no {', '.join(missing)} column"))
+    return columns
+
+
+def _mobile(mobile: str, fields, cells: list[str], allow_international) -> str:
+    """The mobile column's value; if it is empty, the first other telephone that is a mobile.
+    A landline is never taken for a mobile."""
+    if mobile:
+        return mobile
+    for index in fields.get("phone", []):
+        value = cells[index] if index < len(cells) else ""
+        if not value:
+            continue
+        try:
+            checked.mobile(value, allow_international)
+        except AddressError:
+            continue
+        return value
+    return ""
+
+
+def _write_canonical(records, out: Prepared) -> None:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
+    writer = csv.DictWriter(
+        buffer, fieldnames=COLUMNS, lineterminator="\r\n", extrasaction="ignore"
+    )
     writer.writeheader()
-    canonical_row = 1
-    for number, record in rows:
-
-        def cell(index: int | None, record: list[str] = record) -> str:
-            return record[index].strip() if index is not None and index < len(record) else ""
-
-        pupil = {ours: cell(columns.get(ours)) for ours in PUPIL_FIELDS}
-        out.pupil_ids.add(pupil["pupil_id"])
-        if wide:
-            contacts = []
-            for _n, fields in sorted(wide.items()):
-                contact = {ours: cell(fields.get(ours)) for ours in CONTACT_FIELDS}
-                if any(contact.values()):
-                    contacts.append(contact)
-            if not contacts:
-                out.warnings.append(RowError(number, f"pupil {pupil['pupil_id']} has no contact"))
-        else:
-            contacts = [{ours: cell(columns.get(ours)) for ours in CONTACT_FIELDS}]
-        for contact in contacts:
-            _repair(number, contact, out, allow_international)
-            canonical_row += 1
-            out.source_rows[canonical_row] = number
-            writer.writerow({**pupil, **contact})
+    for canonical_row, (number, pupil, contact) in enumerate(records, start=2):
+        out.source_rows[canonical_row] = number
+        writer.writerow({**pupil, **contact})
     out.canonical = buffer.getvalue().encode("utf-8")
-    return out
 
 
 def _repair(
     number: int, contact: dict[str, str], out: Prepared, allow_international: bool | None = None
 ) -> None:
     """Undo what Excel does to phone numbers where that is safe; say so, or say why not."""
-    who = contact.get("contact_id") or "a contact"
+    who = contact.get("contact_id") or (
+        f"{contact.get('contact_first_name', '')} {contact.get('contact_last_name', '')}".strip()
+        or "a contact"
+    )
     mobile = contact.get("mobile", "").replace(" ", "")
     if mobile and _EXCEL_EXPONENT.match(mobile):
         out.errors.append(
@@ -281,7 +359,7 @@ def _repair(
         )
     if contact.get("mobile"):
         try:
-            normalise_mobile(contact["mobile"], allow_international=allow_international)
+            checked.mobile(contact["mobile"], allow_international)
         except AddressError as exc:
             if "landline" in str(exc) and contact.get("email"):
                 out.warnings.append(
@@ -296,6 +374,3 @@ def _repair(
                 contact["mobile"] = ""
                 if contact.get("preferred_channel", "").lower() in ("sms", "text", "mobile"):
                     contact["preferred_channel"] = "email"
-    pr = contact.get("parental_responsibility", "").lower()
-    if not contact.get("mobile") and not contact.get("email") and pr in ("no", "n", "false", "0"):
-        out.warnings.append(RowError(number, f"{who} has no mobile or email: we cannot reach them"))

@@ -118,5 +118,10 @@ class ImportUpload(db.Model):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     filename: Mapped[str] = mapped_column(String(200))
     content: Mapped[bytes] = mapped_column(LargeBinary)
+    # The columns (JSON, as ColumnMapping) and sheet chosen for this file: the school's
+    # remembered mapping changes only when the import succeeds.
+    mapping: Mapped[str | None] = mapped_column(Text)
+    sheet: Mapped[str | None] = mapped_column(String(100))
+    identity_choices: Mapped[str | None] = mapped_column(Text)  # JSON: identity.assign
     created_at: Mapped[datetime] = mapped_column(default=now)
     committed_at: Mapped[datetime | None]

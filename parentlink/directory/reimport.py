@@ -1,7 +1,11 @@
-"""An import through the office: preview (a dry run in a savepoint) and an all-or-nothing commit.
+"""One import pipeline for the office and the `parentlink import` command: read the file as
+exported, map its columns, preview (a dry run in a savepoint), then an all-or-nothing commit.
 
-Re-imports update pupils and contacts by their MIS ids, add new starters, and mark pupils
-missing from a full export as leavers (and bring back a returning one)."""
+Re-imports update pupils and contacts by their MIS ids, add new starters, remove the links
+the file no longer has (and stop contact through them), and, for a whole-school file, mark
+the pupils missing from it as leavers (and bring back a returning one). The remembered
+column mapping changes only when an import succeeds.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,19 @@ from parentlink.core.audit import record
 from parentlink.core.clock import now
 from parentlink.db import db
 from parentlink.directory.importer import ImportRejected, ImportSummary, RowError, import_families
-from parentlink.directory.mis import FileProblem, Prepared, guess_mapping, prepare
+from parentlink.directory.mis import FileProblem, Prepared, guess_mapping, prepare, read_headers
 from parentlink.directory.models import ColumnMapping, ImportUpload, Pupil
+from parentlink.directory.services import StoppedLink
+
+LEAVER_SHARE_NEEDING_CONFIRMATION = 0.10
+
+
+@dataclass(frozen=True)
+class Leaver:
+    mis_id: str
+    first_name: str
+    last_name: str
+    class_name: str
 
 
 @dataclass
@@ -24,12 +39,30 @@ class Outcome:
     summary: ImportSummary | None = None
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
-    leavers: list[Pupil] = field(default_factory=list)
+    leavers: list[Leaver] = field(default_factory=list)
     returners: int = 0
+    current_pupils: int = 0  # before the import
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def many_leavers(self) -> bool:
+        """More than a tenth of the school would leave: the office must confirm it."""
+        share = len(self.leavers) / max(self.current_pupils, 1)
+        return bool(self.leavers) and share > LEAVER_SHARE_NEEDING_CONFIRMATION
+
+    @property
+    def stopped(self) -> list[StoppedLink]:
+        return self.summary.stopped if self.summary else []
+
+    def stopped_by_pupil(self) -> list[tuple[str, list[StoppedLink]]]:
+        """ "3 carers will no longer be contacted about Amelia Patel": grouped for the page."""
+        grouped: dict[str, list[StoppedLink]] = {}
+        for item in self.stopped:
+            grouped.setdefault(item.pupil, []).append(item)
+        return sorted(grouped.items())
 
 
 def saved_mapping(school_id: int) -> dict[str, str]:
@@ -47,11 +80,25 @@ def remember_mapping(school_id: int, mapping: dict[str, str]) -> None:
     db.session.flush()
 
 
-def mapping_for(upload: ImportUpload, headers: list[str]) -> dict[str, str]:
+def choose_mapping(school_id: int, headers: list[str]) -> dict[str, str]:
     """The remembered mapping where it fits this file's headers, else a guess."""
-    remembered = saved_mapping(upload.school_id)
+    remembered = saved_mapping(school_id)
     guessed = guess_mapping(headers)
     return {**guessed, **{k: v for k, v in remembered.items() if v in headers}}
+
+
+def mapping_for(upload: ImportUpload, headers: list[str]) -> dict[str, str]:
+    """The columns chosen for this upload, else the remembered mapping or a guess."""
+    if upload.mapping:
+        return json.loads(upload.mapping)
+    return choose_mapping(upload.school_id, headers)
+
+
+def headers_of(data: bytes, sheet: str | None = None, filename: str = "") -> list[str]:
+    try:
+        return read_headers(data, sheet, filename)
+    except FileProblem:
+        return []
 
 
 def _abroad(school_id: int) -> bool:
@@ -61,84 +108,157 @@ def _abroad(school_id: int) -> bool:
     return international_mobiles_allowed(db.session.get(School, school_id))
 
 
-def _run(upload: ImportUpload, mapping: dict[str, str]) -> Outcome:
+def run(
+    school_id: int,
+    data: bytes,
+    mapping: dict[str, str],
+    *,
+    whole_school: bool,
+    **reading,
+) -> Outcome:
+    """Read, map and import in the caller's transaction; the caller keeps or undoes it.
+    `reading`: the file's name, the Excel sheet, the office's identity choices (mis.prepare)."""
     try:
-        prepared = prepare(upload.content, mapping, allow_international=_abroad(upload.school_id))
-    except (FileProblem, UnicodeDecodeError) as exc:
+        prepared = prepare(data, mapping, **reading, allow_international=_abroad(school_id))
+    except FileProblem as exc:
         return Outcome(None, errors=[RowError(1, str(exc))])
     outcome = Outcome(prepared, errors=list(prepared.errors), warnings=list(prepared.warnings))
     if any(e.row == 1 for e in outcome.errors):  # the columns themselves are wrong
         return outcome
+    current = db.session.scalars(
+        select(Pupil).where(Pupil.school_id == school_id, Pupil.left_on.is_(None))
+    ).all()
+    outcome.current_pupils = len(current)
     try:
-        outcome.summary = import_families(upload.school_id, prepared.canonical)
+        outcome.summary = import_families(
+            school_id,
+            prepared.canonical,
+            pupils_in_file=prepared.pupil_ids if whole_school else None,
+            file_rows=prepared.source_rows,
+        )
     except ImportRejected as exc:
         seen = {e.row for e in outcome.errors}  # one message per row is enough
-        outcome.errors += [
-            RowError(prepared.source_rows.get(e.row, e.row), e.message)
-            for e in exc.errors
-            if prepared.source_rows.get(e.row, e.row) not in seen
-        ]
+        outcome.errors += [e for e in exc.errors if e.row not in seen]
     if outcome.errors:
         outcome.errors.sort(key=lambda e: e.row)
         return outcome
+    outcome.warnings += outcome.summary.warnings
+    outcome.warnings.sort(key=lambda w: w.row)
+    _mark_leavers(school_id, prepared, outcome, whole_school)
+    return outcome
+
+
+def _mark_leavers(school_id: int, prepared: Prepared, outcome: Outcome, whole_school: bool):
+    """A pupil in the file is on roll (a returner comes back); with a whole-school file,
+    a pupil missing from it has left."""
     at = now()
-    current = db.session.scalars(select(Pupil).where(Pupil.school_id == upload.school_id)).all()
-    for pupil in current:
+    pupils = db.session.scalars(select(Pupil).where(Pupil.school_id == school_id)).all()
+    for pupil in pupils:
         if pupil.mis_id in prepared.pupil_ids:
             if pupil.left_on is not None:
                 pupil.left_on = None
                 outcome.returners += 1
-        elif pupil.left_on is None:
+        elif whole_school and pupil.left_on is None:
             pupil.left_on = at.date()
-            outcome.leavers.append(pupil)
+            outcome.leavers.append(
+                Leaver(pupil.mis_id, pupil.first_name, pupil.last_name, pupil.class_name)
+            )
     db.session.flush()
-    return outcome
 
 
-def preview(upload: ImportUpload, mapping: dict[str, str]) -> Outcome:
+def dry_run(
+    school_id: int,
+    data: bytes,
+    mapping: dict[str, str],
+    *,
+    whole_school: bool,
+    **reading,
+) -> Outcome:
     """Everything the import would do, then undone: the same code as the commit."""
     savepoint = db.session.begin_nested()
     try:
-        outcome = _run(upload, mapping)
-        outcome.leavers = [
-            Pupil(
-                mis_id=p.mis_id,
-                first_name=p.first_name,
-                last_name=p.last_name,
-                year_group=p.year_group,
-                class_name=p.class_name,
-            )
-            for p in outcome.leavers
-        ]
+        return run(school_id, data, mapping, whole_school=whole_school, **reading)
     finally:
         savepoint.rollback()
-    return outcome
 
 
-def commit(upload: ImportUpload, mapping: dict[str, str], *, actor: str) -> Outcome:
-    """All or nothing: any error leaves the database as it was."""
-    if upload.committed_at is not None:
-        return Outcome(None, errors=[RowError(1, "this file has already been imported")])
+def import_file(
+    school_id: int,
+    data: bytes,
+    mapping: dict[str, str],
+    *,
+    actor: str,
+    whole_school: bool,
+    leavers_confirmed: bool = False,
+    subject: str | None = None,
+    **reading,
+) -> Outcome:
+    """All or nothing: any error (or many leavers not confirmed) leaves the database, and
+    the remembered mapping, as they were."""
     savepoint = db.session.begin_nested()
-    outcome = _run(upload, mapping)
+    outcome = run(school_id, data, mapping, whole_school=whole_school, **reading)
+    if outcome.ok and outcome.many_leavers and not leavers_confirmed:
+        outcome.errors.append(
+            RowError(
+                1,
+                f"{len(outcome.leavers)} of {outcome.current_pupils} pupils would be marked as "
+                "leavers: confirm that this file lists the whole school, or import a whole-school "
+                "export",
+            )
+        )
     if not outcome.ok:
         savepoint.rollback()
         return outcome
     savepoint.commit()
-    upload.committed_at = now()
-    upload.content = b""  # the families are in the tables now; keep no second copy
-    remember_mapping(upload.school_id, mapping)
+    remember_mapping(school_id, mapping)
     s = outcome.summary
     record(
         "directory.import",
         actor=actor,
-        school_id=upload.school_id,
-        subject=f"import:{upload.id}",
+        school_id=school_id,
+        subject=subject,
         pupils_added=s.pupils_added,
         pupils_updated=s.pupils_updated,
         contacts_added=s.contacts_added,
         contacts_updated=s.contacts_updated,
+        links_removed=s.links_removed,
+        contact_stopped=len(s.stopped),
+        invitations_revoked=s.invitations_revoked,
+        messages_cancelled=s.messages_cancelled,
         leavers=len(outcome.leavers),
         warnings=len(outcome.warnings),
     )
+    return outcome
+
+
+def preview(upload: ImportUpload, mapping: dict[str, str]) -> Outcome:
+    return dry_run(upload.school_id, upload.content, mapping, whole_school=True, **_reading(upload))
+
+
+def _reading(upload: ImportUpload) -> dict:
+    return {
+        "filename": upload.filename,
+        "sheet": upload.sheet,
+        "identity_choices": json.loads(upload.identity_choices or "{}"),
+    }
+
+
+def commit(
+    upload: ImportUpload, mapping: dict[str, str], *, actor: str, leavers_confirmed: bool = False
+) -> Outcome:
+    if upload.committed_at is not None:
+        return Outcome(None, errors=[RowError(1, "this file has already been imported")])
+    outcome = import_file(
+        upload.school_id,
+        upload.content,
+        mapping,
+        actor=actor,
+        whole_school=True,
+        **_reading(upload),
+        leavers_confirmed=leavers_confirmed,
+        subject=f"import:{upload.id}",
+    )
+    if outcome.ok:
+        upload.committed_at = now()
+        upload.content = b""  # the families are in the tables now; keep no second copy
     return outcome

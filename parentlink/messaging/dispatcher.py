@@ -21,6 +21,7 @@ from flask import Flask, current_app
 from sqlalchemy import insert, or_, select, update
 
 from parentlink.campaigns.models import Invitation
+from parentlink.campaigns.restrictions import still_allowed
 from parentlink.core.clock import now
 from parentlink.db import db, transaction
 from parentlink.directory.models import Channel
@@ -144,6 +145,12 @@ def claim_due(limit: int) -> list[Outgoing]:
             Message.status == MessageStatus.QUEUED,
             Message.next_attempt_at <= at,
             or_(Message.channel == Channel.EMAIL, Message.school_id.in_(schools_in_window(at))),
+            # Re-checked at the last moment: a carer restricted since the message was
+            # queued is never sent it (campaigns/restrictions.py).
+            or_(
+                Message.invitation_id.is_(None),
+                still_allowed(Message.invitation_id, Message.contact_id),
+            ),
         )
         .order_by(Message.next_attempt_at, Message.id)
         .limit(limit)

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -101,14 +101,26 @@ class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
 
 
+class CourtOrderForm(FlaskForm):
+    """Record or clear a court-order restriction on one carer's link to a pupil."""
+
+    action = SelectField(
+        "Court order",
+        choices=_choices([("set", "Record a restriction"), ("clear", "Clear the restriction")]),
+        validators=[DataRequired()],
+    )
+    reason = TextAreaField(
+        "Reason (kept in the audit log)",
+        validators=[DataRequired(message="Say why."), Length(max=500)],
+    )
+
+
 class UploadForm(FlaskForm):
     file = FileField(
-        "The CSV file exported from your MIS",
-        validators=[
-            FileRequired(message="Choose the CSV file to upload."),
-            FileAllowed(["csv", "txt"], message="Choose a .csv file (save the sheet as CSV)."),
-        ],
+        "The file exported from your MIS (CSV or Excel)",
+        validators=[FileRequired(message="Choose the file to upload.")],
     )
+    sheet = StringField("Sheet (Excel only; default: the first)", validators=[Length(max=100)])
 
 
 def pupils(n: int) -> str:

@@ -41,6 +41,7 @@ class Permission(enum.Enum):
     MANAGE_SETTINGS = "manage-settings"  # school details, sending window, staff accounts
     VIEW_AUDIT = "view-audit"  # the audit log: every sign-in, refusal and change
     OWN_ACCOUNT = "own-account"  # your own account page (your mobile for test messages)
+    RESTRICT_CONTACT = "restrict-contact"  # record or clear a court-order restriction
 
 
 P = Permission
@@ -58,6 +59,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.MANAGE_SETTINGS,
             P.VIEW_AUDIT,
             P.OWN_ACCOUNT,
+            P.RESTRICT_CONTACT,
         }
     ),
     Role.OFFICE: frozenset(
@@ -73,7 +75,14 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.DSL: frozenset(
-        {P.VIEW_OVERVIEW, P.VIEW_FAMILIES, P.EXPORT, P.READ_CONCERNS, P.OWN_ACCOUNT}
+        {
+            P.VIEW_OVERVIEW,
+            P.VIEW_FAMILIES,
+            P.EXPORT,
+            P.READ_CONCERNS,
+            P.OWN_ACCOUNT,
+            P.RESTRICT_CONTACT,
+        }
     ),
     Role.VIEWER: frozenset({P.VIEW_OVERVIEW, P.OWN_ACCOUNT}),
 }

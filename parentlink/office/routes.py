@@ -24,6 +24,7 @@ from parentlink.office.views import (
     rounds,
     settings,
     staff,
+    term_dates,
 )
 from parentlink.parents.limits import limiter
 
@@ -156,8 +157,22 @@ PAGES = [
     ),
     ("/import/<int:upload_id>/preview", "import_preview", imports.preview, ["GET"], P.IMPORT),
     ("/import/<int:upload_id>/commit", "import_commit", imports.commit, ["POST"], P.IMPORT),
+    (
+        "/import/<int:upload_id>/identity",
+        "import_identity",
+        imports.identity,
+        ["POST"],
+        P.IMPORT,
+    ),
     ("/families", "families", families.families, ["GET"], P.VIEW_FAMILIES),
     ("/families/<int:pupil_id>", "family", families.family, ["GET"], P.VIEW_FAMILIES),
+    (
+        "/families/<int:pupil_id>/carers/<int:link_id>/court-order",
+        "court_order",
+        families.court_order,
+        ["POST"],
+        P.RESTRICT_CONTACT,
+    ),
     ("/families/<int:pupil_id>/evidence", "evidence", evidence.family_evidence, ["GET"], P.EXPORT),
     (
         "/campaigns/<int:campaign_id>/pupils.csv",
@@ -174,6 +189,20 @@ PAGES = [
         P.EXPORT,
     ),
     ("/settings", "settings", settings.settings, ["GET", "POST"], P.MANAGE_SETTINGS),
+    (
+        "/settings/term-dates",
+        "term_dates_preview",
+        term_dates.preview,
+        ["POST"],
+        P.MANAGE_SETTINGS,
+    ),
+    (
+        "/settings/term-dates/save",
+        "term_dates_save",
+        term_dates.save,
+        ["POST"],
+        P.MANAGE_SETTINGS,
+    ),
     ("/staff", "staff", staff.staff_list, ["GET", "POST"], P.MANAGE_SETTINGS),
     ("/staff/<int:staff_id>", "staff_change", staff.staff_change, ["POST"], P.MANAGE_SETTINGS),
     ("/audit", "audit", audit.audit_log, ["GET"], P.VIEW_AUDIT),

@@ -41,6 +41,17 @@ class SchoolDetailsForm(FlaskForm):
         "Office email, shown to parents (round notices go here too)",
         validators=[Length(max=254)],
     )
+    phase = SelectField(
+        "Phase (the year groups an import expects)",
+        choices=_choices(
+            [
+                ("primary", "Primary (Nursery to Year 6)"),
+                ("secondary", "Secondary (Years 7 to 13)"),
+                ("all-through", "All-through"),
+            ]
+        ),
+        validate_choice=False,  # checked by schools.services.update_settings; absent: unchanged
+    )
 
 
 class WindowForm(FlaskForm):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -10,6 +11,22 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from parentlink.core.clock import now
 from parentlink.db import db
+
+
+class Phase(enum.Enum):
+    PRIMARY = "primary"  # Nursery, Reception, Years 1-6
+    SECONDARY = "secondary"  # Years 7-13
+    ALL_THROUGH = "all-through"
+
+    @property
+    def year_groups(self) -> tuple[str, ...]:
+        primary = ("Nursery", "Reception", *(f"Year {n}" for n in range(1, 7)))
+        secondary = tuple(f"Year {n}" for n in range(7, 14))
+        if self is Phase.PRIMARY:
+            return primary
+        if self is Phase.SECONDARY:
+            return secondary
+        return primary + secondary
 
 
 class School(db.Model):
@@ -41,6 +58,8 @@ class School(db.Model):
     sms_sender: Mapped[str | None] = mapped_column(String(34))
     sms_price_pence: Mapped[Decimal | None] = mapped_column(Numeric(8, 3))
     allow_international_mobiles: Mapped[bool] = mapped_column(default=False)
+    # Which year groups the school teaches: an import warns about a pupil outside them.
+    phase: Mapped[Phase] = mapped_column(default=Phase.PRIMARY)
     created_at: Mapped[datetime] = mapped_column(default=now)
 
     terms: Mapped[list[Term]] = relationship(back_populates="school", order_by="Term.starts_on")

@@ -111,6 +111,13 @@ def _clean_setting(name: str, value: object) -> object:
             return clean_price_pence(text)
         if name == "allow_international_mobiles":
             return bool(value)
+        if name == "phase":
+            from parentlink.schools.models import Phase
+
+            phases = {p.value: p for p in Phase}
+            if text not in phases:
+                raise SchoolError("the phase must be primary, secondary or all-through")
+            return phases[text]
         if name == "sms_segment_limit":
             number = _whole_number(name, value)
             if not 1 <= number <= 10:

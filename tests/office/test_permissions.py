@@ -15,7 +15,7 @@ from parentlink.campaigns.rounds import RoundReason, TermRound
 from parentlink.campaigns.services import confirm
 from parentlink.core.audit import AuditEvent
 from parentlink.db import db
-from parentlink.directory.models import Contact, ImportUpload, Pupil
+from parentlink.directory.models import Contact, ImportUpload, Pupil, PupilContact
 from parentlink.messaging.models import InboundMessage
 from parentlink.office.models import Role, StaffUser
 from parentlink.office.permissions import PERMISSIONS, Permission
@@ -73,7 +73,15 @@ OFFICE_PAGES = {
     "office.import_mapping": ("GET", "/office/import/{upload}/columns", {}),
     "office.import_preview": ("GET", "/office/import/{upload}/preview", {}),
     "office.import_commit": ("POST", "/office/import/{upload}/commit", {}),
+    "office.import_identity": ("POST", "/office/import/{upload}/identity", {}),
+    "office.term_dates_preview": ("POST", "/office/settings/term-dates", {}),
+    "office.term_dates_save": ("POST", "/office/settings/term-dates/save", {"plan": "x"}),
     "office.family": ("GET", "/office/families/{pupil}", {}),
+    "office.court_order": (
+        "POST",
+        "/office/families/{pupil}/carers/{link}/court-order",
+        {"action": "set", "reason": "Prohibited steps order"},
+    ),
     "office.jobs": ("GET", "/office/jobs/", {}),
     "office.inbox": ("GET", "/office/inbox", {}),
     "office.inbox_to_concern": ("POST", "/office/inbox/{inbound}/concern", {}),
@@ -107,6 +115,9 @@ def seeded(app):
             "contact": db.session.scalar(select(Contact.id)),
             "pupil": db.session.scalar(select(Pupil.id)),
         }
+        ids["link"] = db.session.scalar(
+            select(PupilContact.id).where(PupilContact.pupil_id == ids["pupil"])
+        )
         upload = ImportUpload(school_id=school_id, filename="x.csv", content=csv_bytes(ROWS))
         db.session.add(upload)
         db.session.flush()

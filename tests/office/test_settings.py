@@ -180,20 +180,55 @@ def test_terms_are_added_checked_listed_and_removed(app, admin_client):
     ]  # fmt: skip
 
 
-def test_a_term_dates_upload_is_all_or_nothing(app, admin_client):
+def _upload_terms(client, data: bytes, name: str):
+    token = csrf_token(client.get("/office/settings").get_data(as_text=True))
+    return client.post(
+        "/office/settings/term-dates",
+        data={"terms-upload-csrf_token": token, "terms-upload-file": (_file(data), name)},
+    )
+
+
+def _save_terms(client, preview):
+    page = preview.get_data(as_text=True)
+    plan = re.search(r'name="plan" value="([^"]+)"', page).group(1)
+    return client.post(
+        "/office/settings/term-dates/save", data={"csrf_token": csrf_token(page), "plan": plan}
+    )
+
+
+def test_a_term_dates_upload_is_shown_then_saved_all_or_nothing(app, admin_client):
     good = b"kind,name,starts_on,ends_on\nterm,Autumn 2026,2026-09-02,2026-12-18\n"
     bad = good + b"term,Spring 2027,2027-01-04,2027-03-26\nterm,Oops,2027-03-01,2027-04-01\n"
-    response = post(admin_client, "terms-upload", {}, {"file": (_file(bad), "terms.csv")})
+    response = _upload_terms(admin_client, bad, "terms.csv")
     assert response.status_code == 422
     assert "Row 4: Oops overlaps Spring 2027" in response.get_data(as_text=True)
+    preview = _upload_terms(admin_client, good, "terms.csv")
+    assert preview.status_code == 200
+    page = preview.get_data(as_text=True)
+    assert re.search(
+        r'data-term="Autumn 2026">.*?data-days>78<', page, re.S
+    )  # weekdays, no closures
     with app.app_context():
-        assert db.session.scalar(select(func.count(Term.id))) == 0
-    response = post(admin_client, "terms-upload", {}, {"file": (_file(good), "terms.csv")})
+        assert db.session.scalar(select(func.count(Term.id))) == 0  # shown, not yet saved
+    response = _save_terms(admin_client, preview)
     assert response.status_code == 303
     page = admin_client.get("/office/settings").get_data(as_text=True)
-    assert "Imported 1 term(s) and 0 closure(s)." in page
+    assert "Saved 1 term(s) and 0 closure(s)." in page
     with app.app_context():
         assert db.session.scalar(select(Term.starts_on)) == date(2026, 9, 2)
+    again = _save_terms(admin_client, preview)  # the same plan twice: overlaps, nothing saved
+    assert again.status_code == 303
+    assert "Nothing was saved: Autumn 2026 overlaps Autumn 2026" in admin_client.get(
+        "/office/settings"
+    ).get_data(as_text=True)
+    forged = admin_client.post(
+        "/office/settings/term-dates/save",
+        data={"csrf_token": csrf_token(page), "plan": "eyJzaGFwZSI6IngifQ.forged"},
+    )
+    assert forged.status_code == 303
+    assert "did not come back intact" in admin_client.get("/office/settings").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Term.id))) == 1
 
 
 def test_an_icalendar_file_is_read_too(app, admin_client):
@@ -204,8 +239,9 @@ def test_an_icalendar_file_is_read_too(app, admin_client):
         b"BEGIN:VEVENT\r\nUID:2\r\nDTSTART;VALUE=DATE:20261026\r\nDTEND;VALUE=DATE:20261031\r\n"
         b"SUMMARY:October half term\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     )
-    response = post(admin_client, "terms-upload", {}, {"file": (_file(ics), "la.ics")})
-    assert response.status_code == 303
+    preview = _upload_terms(admin_client, ics, "la.ics")
+    assert preview.status_code == 200
+    assert _save_terms(admin_client, preview).status_code == 303
     with app.app_context():
         assert db.session.scalar(select(func.count(Closure.id))) == 1
 

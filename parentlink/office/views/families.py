@@ -3,15 +3,16 @@ its status at the top, the carers with what can be done for each, the timeline."
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from parentlink.campaigns.models import Campaign, CampaignStatus, Invitation
 from parentlink.db import db
+from parentlink.directory.services import LinkError, set_court_order
 from parentlink.office import family_queries
 from parentlink.office.family_status import statuses
-from parentlink.office.forms import ActionForm, SearchForm
+from parentlink.office.forms import ActionForm, CourtOrderForm, SearchForm
 from parentlink.office.permissions import Permission, can
 from parentlink.office.timeline import timeline
 
@@ -59,5 +60,36 @@ def family(pupil_id: int):
         campaign=campaign,
         invitations=invitations,
         form=ActionForm(),
+        court_order_form=CourtOrderForm(),
         may_chase=can(Permission.CHASE),
     )
+
+
+def court_order(pupil_id: int, link_id: int):
+    fam = family_queries.family(current_user.school_id, pupil_id)
+    if fam is None or link_id not in {link.id for link in fam.links}:
+        abort(404)
+    form = CourtOrderForm()
+    if not form.validate_on_submit():
+        flash("Nothing was changed: " + "; ".join(e for es in form.errors.values() for e in es))
+        return redirect(url_for("office.family", pupil_id=pupil_id), code=303)
+    try:
+        stopped = set_court_order(
+            current_user.school_id,
+            link_id,
+            restricted=form.action.data == "set",
+            reason=form.reason.data,
+            actor=f"staff:{current_user.id}",
+        )
+    except LinkError as exc:
+        flash(f"Nothing was changed: {exc}.")
+        return redirect(url_for("office.family", pupil_id=pupil_id), code=303)
+    if form.action.data == "set":
+        flash(
+            f"Court-order restriction recorded. {stopped.invitations_revoked} link(s) stopped "
+            f"working and {stopped.messages_cancelled} queued message(s) were cancelled; "
+            "this carer will not be contacted about this child."
+        )
+    else:
+        flash("Court-order restriction cleared.")
+    return redirect(url_for("office.family", pupil_id=pupil_id), code=303)

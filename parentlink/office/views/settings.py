@@ -54,6 +54,7 @@ def _initial(school: School) -> dict[str, dict]:
             "short_name": school.short_name,
             "office_phone": school.office_phone,
             "office_email": school.office_email,
+            "phase": school.phase.value,
         },
         "window": {"start": school.sending_window_start, "end": school.sending_window_end},
         "sms": {
@@ -78,7 +79,7 @@ def _initial(school: School) -> dict[str, dict]:
 def settings():
     school = db.session.get(School, current_user.school_id)
     section = request.args.get("section") if request.method == "POST" else None
-    if request.method == "POST" and section not in SECTIONS:
+    if request.method == "POST" and section not in HANDLERS:
         abort(400)
     initial = _initial(school)
     built = {}
@@ -139,6 +140,7 @@ def _school(school: School, form) -> str | None:
     changed = update_settings(
         school, actor=_actor(), name=form.name.data, short_name=form.short_name.data,
         office_phone=form.office_phone.data or "", office_email=form.office_email.data or "",
+        phase=form.phase.data or None,
     )  # fmt: skip
     return "School details saved." if changed else "Nothing changed."
 
@@ -184,20 +186,6 @@ def _term(school: School, form) -> str | None:
         dates=f"{item.starts_on}..{item.ends_on}",
     )  # fmt: skip
     return f"Added {name}: {item.starts_on:%-d %B %Y} to {item.ends_on:%-d %B %Y}."
-
-
-def _upload(school: School, form) -> str | None:
-    upload = form.file.data
-    data = upload.read(1_000_001)
-    if len(data) > 1_000_000:
-        raise ValueError("the file is larger than 1 MB: is it the right file?")
-    importer = terms.import_terms_csv
-    if upload.filename.lower().endswith(".ics") or data.lstrip().startswith(b"BEGIN:VCALENDAR"):
-        importer = terms.import_terms_ical
-    with db.session.begin_nested():  # all or nothing
-        summary = importer(school.id, data, actor=_actor())
-    skipped = f"; skipped {len(summary.skipped)} other event(s)" if summary.skipped else ""
-    return f"Imported {summary.terms} term(s) and {summary.closures} closure(s){skipped}."
 
 
 def _delete(school: School, form) -> str | None:
@@ -247,7 +235,6 @@ HANDLERS = {
     "sms": _sms,
     "safeguarding": _safeguarding,
     "term": _term,
-    "terms-upload": _upload,
     "delete-dates": _delete,
     "test-sms": _test(Channel.SMS),
     "test-email": _test(Channel.EMAIL),
