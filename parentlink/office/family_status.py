@@ -4,9 +4,9 @@ status column of the families list: what the office should do next, in one word 
 Coverage is by the school's current published version of the agreement, whatever campaign
 asked: a standing confirmation of that version that names the pupil covers them.
 
-The statuses are ordered by what needs the office first. A status that depends on another
-part of the directory (a court-order "restricted" family) is one more member of the Enum and
-one more query in `statuses`, placed first in PRECEDENCE.
+The statuses are ordered by what needs the office first: a family with a carer under a
+court-order restriction says so before anything else, so that nobody records a reply or
+reminds a carer by hand without seeing it.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from parentlink.directory.models import Contact, PupilContact
 
 
 class FamilyStatus(enum.Enum):
+    RESTRICTED = "restricted"
     QUESTIONS_OPEN = "questions open"
     COVERED = "covered"
     WITHDRAWN = "withdrawn"
@@ -44,6 +45,7 @@ class FamilyStatus(enum.Enum):
 
 
 EXPLANATIONS = {
+    FamilyStatus.RESTRICTED: "a carer is under a court-order restriction and is never contacted",
     FamilyStatus.QUESTIONS_OPEN: "a carer confirmed but asked a question still to answer",
     FamilyStatus.COVERED: "a carer has confirmed the current agreement",
     FamilyStatus.WITHDRAWN: "a carer confirmed, then withdrew, and nobody has confirmed since",
@@ -101,9 +103,21 @@ def statuses(school_id: int, pupil_ids: list[int]) -> dict[int, FamilyStatus]:
             .distinct()
         )
     )
+    restricted = set(
+        db.session.scalars(
+            select(PupilContact.pupil_id)
+            .where(
+                PupilContact.pupil_id.in_(pupil_ids),
+                PupilContact.court_order_restriction.is_(True),
+            )
+            .distinct()
+        )
+    )
     out = {}
     for pupil_id in pupil_ids:
-        if pupil_id in questions:
+        if pupil_id in restricted:
+            out[pupil_id] = FamilyStatus.RESTRICTED
+        elif pupil_id in questions:
             out[pupil_id] = FamilyStatus.QUESTIONS_OPEN
         elif pupil_id in covered:
             out[pupil_id] = FamilyStatus.COVERED

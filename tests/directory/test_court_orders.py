@@ -165,6 +165,7 @@ def test_a_court_order_recorded_on_the_family_page_stops_everything_at_once(app,
     sign_in(dsl, "dsl@example.com", two_factor=True)
     family = dsl.get(f"/office/families/{ids[0]}").get_data(as_text=True)
     assert "Record a court-order restriction" in family
+    assert 'data-status="restricted"' not in family
     url = f"/office/families/{ids[0]}/carers/{ids[1]}/court-order"
     no_reason = dsl.post(
         url, data={"csrf_token": csrf_token(family), "action": "set", "reason": " "}
@@ -183,6 +184,9 @@ def test_a_court_order_recorded_on_the_family_page_stops_everything_at_once(app,
     )
     text = done.get_data(as_text=True)
     assert "Court-order restriction recorded" in text and "data-court-order" in text
+    assert 'data-status="restricted"' in text  # the family's badge says so first
+    listed = dsl.get("/office/families?q=Noah").get_data(as_text=True)
+    assert "Restricted" in listed
 
     with app.app_context():
         invitation = db.session.scalar(
