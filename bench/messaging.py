@@ -7,10 +7,9 @@ Parts: `sms` (dispatcher vs a bare loop calling the same twilio client against t
 local Twilio-compatible server; goal >= 0.8), `email` (dispatcher vs a bare smtplib loop
 over one connection to the same aiosmtpd server; goal >= 0.8), `rate` (with the SMS
 rate limit at R per second, the rate the server sees, for one dispatcher process and,
-on PostgreSQL, for two sharing the limit; goal within 5% of R), `share` (two
-`parentlink dispatch` processes share the outbox; none sent twice) and `429` (the server
-accepts R/2 a second and answers 429 past it while the school's rate is R: the accepted
-rate within 10% of R/2, fewer than 5% of requests refused once the rate has adapted).
+on PostgreSQL, for two sharing the limit; goal within 5% of R) and `share` (two
+`parentlink dispatch` processes share the outbox; none sent twice). The 429 scenario is
+bench/throttled.py.
 
 How `sms` and `email` are timed: on a shared machine the speed of everything drifts by
 a factor of two within a minute (other people's tests), which swamps a ratio of two
@@ -320,56 +319,6 @@ def bench_rate(url: str, n: int, rate: float, processes: int = 1) -> float:
     return error
 
 
-def bench_throttled(url: str, limit: float, seconds: float = 30) -> tuple[float, float]:
-    """The server accepts `limit` SMS a second and answers 429 past it; the school set twice
-    that. The dispatcher must find the limit: the accepted rate within 10% of it, and fewer
-    than 5% of requests refused once adapted (the second half of the run)."""
-    n = int(limit * seconds)
-    twilio = ServerProcess("twilio")
-    api_url, sid = twilio.address
-    twilio.ask(("limit", limit))
-    try:
-        app = make_app(url)
-        queue(app, Channel.SMS, n)
-        app = make_app(
-            url,
-            SMS_GATEWAY="twilio",
-            TWILIO_API_URL=api_url,
-            TWILIO_ACCOUNT_SID=sid,
-            SMS_PER_SECOND=2 * limit,
-            DISPATCH_BATCH_SIZE=100,
-            DISPATCH_MAX_ATTEMPTS=50,
-            DISPATCH_BACKOFF_BASE_SECONDS=0.5,
-            DISPATCH_BACKOFF_CAP_SECONDS=2,
-        )
-        from parentlink.messaging.dispatcher import dispatch_pending
-
-        with app.app_context():
-            while db.session.scalar(text("SELECT count(*) FROM message WHERE status = 'queued'")):
-                dispatch_pending(max_batches=100_000)
-                db.session.commit()
-                time.sleep(0.2)
-            db.engine.dispose()
-        count, most, stamps = twilio.ask("stats")
-        _, refused_at = twilio.ask("refused")
-    finally:
-        twilio.stop()
-    assert count == n and most == 1, (count, most)
-    stamps.sort()
-    achieved = (count - 1) / (stamps[-1] - stamps[0])
-    middle = stamps[0] + (stamps[-1] - stamps[0]) / 2
-    late_ok = sum(1 for t in stamps if t >= middle)
-    late_refused = sum(1 for t in refused_at if t >= middle)
-    refused_share = late_refused / (late_ok + late_refused)
-    print(
-        f"429:   server limit {limit:.0f}/s, school's rate {2 * limit:.0f}/s: accepted "
-        f"{achieved:.1f}/s over {count} SMS ({abs(achieved - limit) / limit:.1%} off; goal "
-        f"within 10%); {len(refused_at)} refused in all, {refused_share:.1%} of requests in "
-        "the second half (goal < 5%)"
-    )
-    return achieved, refused_share
-
-
 def run_dispatchers(url: str, api_url: str, sid: str, processes: int, **settings) -> list[int]:
     """Run `processes` x `parentlink dispatch` at once; how many each claimed."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARENTLINK_")}
@@ -417,7 +366,7 @@ def bench_share(url: str, n: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("parts", nargs="*", default=["sms", "email", "rate", "share", "429"])
+    parser.add_argument("parts", nargs="*", default=["sms", "email", "rate", "share"])
     parser.add_argument("--n", type=int, default=10_000, help="messages per part")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (sms, email)")
     parser.add_argument("--rate", type=float, default=100, help="SMS per second for `rate`")
@@ -434,8 +383,6 @@ def main() -> None:
             bench_rate(url, min(args.n, int(args.rate * 20)), args.rate, processes=2)
     if "share" in args.parts:
         bench_share(url, args.n)
-    if "429" in args.parts:
-        bench_throttled(url, args.rate / 2)
 
 
 if __name__ == "__main__":

@@ -116,7 +116,8 @@ def test_housekeeping_deletes_old_sign_in_attempts_and_uploads_never_imported(ap
         db.session.commit()
         school_id = the_school.id
     page = client.get("/office/login").get_data(as_text=True)
-    for _ in range(3):  # wrong passwords: three attempts recorded
+    for _ in range(3):  # wrong passwords, past the growing delay: three attempts recorded
+        clock.advance(seconds=20)
         client.post(
             "/office/login",
             data={"csrf_token": csrf_token(page), "email": "x@example.com", "password": "no"},
