@@ -40,7 +40,7 @@ def test_a_loaded_translation_is_shown_beside_the_binding_english(app, client, t
     assert "Rodzice i opiekunowie nie mogą łamać prawa" in polish
     assert "Angielska treść szkoły, która jest wiążąca:" in polish
     assert "they must ensure that they do not breach the law" in polish  # the English too
-    assert "Please keep private anything" in polish  # untranslated clauses stay English
+    assert "Don&#39;t link your own websites" in polish  # untranslated points stay English
     assert "Prosimy przestrzegać" not in english
     # loading again replaces, never duplicates
     app.test_cli_runner().invoke(args=["agreement", "translate", str(file)])

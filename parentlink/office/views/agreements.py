@@ -14,6 +14,7 @@ from parentlink.agreements.models import (
     Clause,
     VersionStatus,
 )
+from parentlink.agreements.queries import reading_of
 from parentlink.agreements.services import publish
 from parentlink.core.states import InvalidTransition
 from parentlink.db import db
@@ -39,7 +40,11 @@ def version(version_id: int):
     if row is None:
         abort(404)
     return render_template(
-        "office/agreement_version.html", version=row, form=ActionForm(), publish_form=PublishForm()
+        "office/agreement_version.html",
+        version=row,
+        reading=reading_of(row),
+        form=ActionForm(),
+        publish_form=PublishForm(),
     )
 
 
@@ -90,6 +95,7 @@ def edit_clause(clause_id: int):
                 body=form.body.data,
                 audiences={Audience(v) for v in form.audiences.data},
                 position=form.position.data,
+                point=form.point.data,
                 actor=f"staff:{current_user.id}",
             )
         except drafts.DraftError as exc:
@@ -98,7 +104,13 @@ def edit_clause(clause_id: int):
             flash("Clause saved.")
             return redirect(url_for("office.version", version_id=clause.version_id), code=303)
     status = 422 if (error or form.errors) else 200
-    return render_template("office/clause_edit.html", clause=clause, form=form, error=error), status
+    return render_template(
+        "office/clause_edit.html",
+        clause=clause,
+        form=form,
+        error=error,
+        reading=reading_of(clause.version),
+    ), status
 
 
 def publish_version(version_id: int):
