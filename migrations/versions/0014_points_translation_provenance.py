@@ -1,9 +1,10 @@
-"""agreement points and translation provenance
+"""agreement points, translation provenance, family messages in their language
 
 Revision ID: 0014
 Revises: 0010
 A clause's point: parent clauses with the same number are shown to parents as one point
-(issue 17). Each clause translation records who made it and whether the school reviewed it.
+(issue 17). Each clause translation records who made it and whether the school reviewed it. A school can send family messages in each
+family's language.
 """
 
 import sqlalchemy as sa
@@ -18,6 +19,15 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("school", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "messages_in_family_language",
+                sa.Boolean(),
+                nullable=False,
+                server_default=sa.false(),
+            )
+        )
     with op.batch_alter_table("clause", schema=None) as batch_op:
         batch_op.add_column(sa.Column("point", sa.Integer(), nullable=True))
     with op.batch_alter_table("clause_translation", schema=None) as batch_op:
@@ -35,3 +45,5 @@ def downgrade() -> None:
         batch_op.drop_column("made_by")
     with op.batch_alter_table("clause", schema=None) as batch_op:
         batch_op.drop_column("point")
+    with op.batch_alter_table("school", schema=None) as batch_op:
+        batch_op.drop_column("messages_in_family_language")

@@ -60,7 +60,12 @@ def points_html(version: AgreementVersion, points, form: ConfirmForm, changed: d
                 (
                     point,
                     translated.get(point.lead.id),
-                    [t for c in point.clauses if (t := translated.get(c.id)) and t.body],
+                    [
+                        (t.body, True)
+                        if (t := translated.get(c.id)) and t.body
+                        else (c.body, False)
+                        for c in point.clauses
+                    ],
                 )
                 for point in points
             ],

@@ -39,9 +39,15 @@ def _usable_invitation(token: str, *, for_update: bool = False):
     grace = current_app.config["LINK_GRACE_DAYS"]
     if invitation is None or not invitation.usable_at(now(), grace):
         return None
-    use_language(invitation.contact.language)
+    use_language(_shown_language(invitation.contact.language))
     g.parent_token = token
     return invitation
+
+
+def _shown_language(stored: str | None) -> str | None:
+    """The contact's language, or ?lang= for this view only (a translated page links to the
+    binding English wording this way, without changing the family's choice)."""
+    return supported(request.args.get("lang")) or stored
 
 
 @blueprint.record_once
@@ -70,7 +76,7 @@ def _plain_page(token: str):
         return _link_not_working()
     if not facts.plain:
         return None
-    use_language(facts.language)
+    use_language(_shown_language(facts.language))
     g.parent_token = token
     form = None
     if request.method == "POST":
