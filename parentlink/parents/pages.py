@@ -115,7 +115,14 @@ def children_of(pupils) -> tuple[str, ...]:
 
 def receipt(invitation: Invitation, confirmation: Confirmation, withdraw_form):
     by_clause = {response.clause_id: response for response in confirmation.responses}
-    answered = [(point, by_clause.get(point.lead.id)) for point in _points(invitation)]
+    translated = translations_for(invitation.campaign.version_id, page_language())
+    answered = [
+        (
+            (t.summary if (t := translated.get(point.lead.id)) and t.summary else point.summary),
+            by_clause.get(point.lead.id),
+        )
+        for point in _points(invitation)
+    ]
     return render_template(
         "parents/receipt.html",
         confirmation=confirmation,

@@ -44,7 +44,7 @@ def test_a_loaded_translation_is_shown_beside_the_binding_english(app, client, t
     english_view = client.get(f"/a/{token}?lang=en").get_data(as_text=True)
     assert "they must ensure that they do not breach the law" in english_view
     assert "Zgadzam się na te punkty" in client.get(f"/a/{token}").get_data(as_text=True)
-    assert "Don&#39;t link your own websites" in polish  # untranslated points stay English
+    assert "Don&#39;t link your own sites" in polish  # untranslated points stay English
     assert "Prosimy przestrzegać" not in english
     # loading again replaces, never duplicates
     app.test_cli_runner().invoke(args=["agreement", "translate", str(file)])

@@ -31,7 +31,9 @@ def new_phone(browser, *, width: int = 360, javascript: bool = True):
 
 def _size(request) -> tuple[str, int]:
     response = request.response()
-    return request.url, len(response.body()) if response else 0
+    if response is None or 300 <= response.status < 400:  # a redirect has no body to weigh
+        return request.url, 0
+    return request.url, len(response.body())
 
 
 def visit(page, url: str):
