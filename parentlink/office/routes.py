@@ -21,6 +21,7 @@ from parentlink.office.views import (
     messages,
     settings,
     staff,
+    translations,
 )
 
 P = Permission
@@ -82,6 +83,20 @@ PAGES = [
         "edit_clause",
         agreements.edit_clause,
         ["GET", "POST"],
+        P.EDIT_AGREEMENTS,
+    ),
+    (
+        "/agreements/versions/<int:version_id>/translations/<language>",
+        "edit_translation",
+        translations.edit,
+        ["GET", "POST"],
+        P.EDIT_AGREEMENTS,
+    ),
+    (
+        "/agreements/family-language",
+        "family_language",
+        translations.family_language,
+        ["POST"],
         P.EDIT_AGREEMENTS,
     ),
     ("/campaigns", "campaigns", campaign_launch.campaigns, ["GET", "POST"], P.RUN_CAMPAIGNS),

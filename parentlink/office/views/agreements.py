@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from parentlink.agreements import drafts
+from parentlink.agreements import drafts, translation_edits
 from parentlink.agreements.models import (
     Agreement,
     AgreementVersion,
@@ -19,6 +19,7 @@ from parentlink.agreements.services import publish
 from parentlink.core.states import InvalidTransition
 from parentlink.db import db
 from parentlink.office.forms import ActionForm, ClauseForm, PublishForm
+from parentlink.schools.models import School
 
 
 def agreements():
@@ -27,7 +28,12 @@ def agreements():
         .where(Agreement.school_id == current_user.school_id)
         .order_by(Agreement.id)
     ).all()
-    return render_template("office/agreements.html", agreements=rows, form=ActionForm())
+    return render_template(
+        "office/agreements.html",
+        agreements=rows,
+        form=ActionForm(),
+        school=db.session.get(School, current_user.school_id),
+    )
 
 
 def version(version_id: int):
@@ -43,6 +49,7 @@ def version(version_id: int):
         "office/agreement_version.html",
         version=row,
         reading=reading_of(row),
+        translations=translation_edits.overview(row),
         form=ActionForm(),
         publish_form=PublishForm(),
     )
