@@ -274,7 +274,7 @@ def preview_invitations(
             .limit(UNUSUAL_CAP + 1)
         )
     )
-    unusual_total = sum(n for c, u, *_rest, n, _id in groups if c == "sms" and u)
+    unusual_total = sum(n for c, u, *_rest, n, _id, _lang in groups if c == "sms" and u)
     for sample in _real(school, kind, unusual_ids[:UNUSUAL_CAP], pupils_wanted):
         histogram[sample.segments.count] += 1
         lines.add(sample.language, 1, sample.segments.count, sample.contact_id)

@@ -30,7 +30,7 @@ def test_page_shows_the_points_with_one_decision_and_a_question_box_each(app, cl
     with app.app_context():
         points = parent_points()
     assert 2 <= len(points) <= 8
-    assert page.count('<li class="point">') == len(points)
+    assert page.count('<li class="point"') == len(points)
     assert page.count("<summary>I have a question about this</summary>") == len(points)
     for n in range(1, len(points) + 1):
         assert f'<textarea id="q{n}" name="q{n}"' in page
