@@ -8,7 +8,7 @@ served by the same app, server and run.
 
 It seeds a school with 120 families in a fresh SQLite database (or PARENTLINK_DATABASE_URL),
 then measures, each for the same time and connections:
-  GET  /a/<token>            the agreement page (18 parent clauses), rotating over all links
+  GET  /a/<token>            the agreement page (7 points), rotating over all links
   POST /a/<token>            the confirm form, with a real CSRF token and session, missing
                              the typed name: the full validation path and the page again (422)
   GET  /bench/minimal        a minimal Flask route in the same app
@@ -122,7 +122,6 @@ def post_form(base: str, token: str) -> tuple[str, str]:
     csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
     fields = {"csrf_token": csrf, "typed_name": ""}
-    fields.update({f"a{n}": "agree" for n in range(1, 19)})
     return cookie, urllib.parse.urlencode(fields)
 
 

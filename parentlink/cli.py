@@ -193,6 +193,7 @@ def agreement_group() -> None: ...
 @with_appcontext
 def agreement_load(path, publish, school_slug) -> None:
     from parentlink.agreements import services
+    from parentlink.agreements.translations import load_seed_translations
 
     with transaction():
         school = _school(school_slug)
@@ -204,8 +205,11 @@ def agreement_load(path, publish, school_slug) -> None:
             raise click.ClickException(str(exc)) from exc
         if publish:
             services.publish(version, actor="cli")
+        languages = [] if path else load_seed_translations(school.id, actor="cli")
     state = f"published, SHA-256 {version.sha256}" if publish else "draft"
     click.echo(f"Version {version.label}: {len(version.clauses)} clauses, {state}.")
+    if languages:
+        click.echo(f"Translations (machine-assisted, not yet reviewed): {', '.join(languages)}.")
 
 
 @click.command(

@@ -25,10 +25,8 @@ def _confirm_in_browser(page, link: str, name: str, shot: str) -> str:
     assert page.get_by_role("heading", level=1).inner_text() == "Our social media agreement"
     assert page.get_by_text("Amelia").first.is_visible()
     page.screenshot(path=str(ARTIFACTS / f"{shot}-agreement.png"), full_page=True)
-    for agree in page.get_by_role("radio", name="I agree").all():
-        agree.check()
     page.get_by_label("Your full name").fill(name)
-    page.get_by_role("button", name="Send my answers").click()
+    page.get_by_role("button", name="I agree to these points").click()
     page.wait_for_selector("text=Thank you, your answers are recorded")
     reference = page.locator(".reference").inner_text()
     page.screenshot(path=str(ARTIFACTS / f"{shot}-receipt.png"), full_page=True)

@@ -30,7 +30,7 @@ def test_rows_are_the_ones_core_returns(app):
     assert first[1] is InvitationStatus.CREATED
     assert first[2] is False  # not opened yet: a boolean, not 0
     assert first[3].tzinfo is UTC  # closes_at, aware
-    assert {row[-1] for row in raw} == {"Amelia", "Oscar"}
+    assert {row[-3] for row in raw} == {"Amelia", "Oscar"}  # first names (class, surname)
 
 
 def test_nothing_found_is_an_empty_list_and_the_pool_is_not_drained(app):

@@ -1,7 +1,7 @@
 """parents' questions followed up by the office
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0014
 Each clause response that is a question gets a state (open, answered, with the DSL), the
 office's reply (sent by SMS or email through the outbox, or none when answered by phone or
 in person), who answered and when.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

@@ -1,5 +1,6 @@
 """Changing the agreement: a new draft copied from the published version, its clauses edited
-one by one (summary, full wording, audience, order), then published as minor or major."""
+one by one (summary, full wording, audience, order, the parent point it belongs to), then
+published as minor or major."""
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ def new_draft(version: AgreementVersion, *, actor: str) -> AgreementVersion:
                 summary=c.summary,
                 body=c.body,
                 audience_list=c.audience_list,
+                point=c.point,
             )
             for c in version.clauses
         ],
@@ -66,6 +68,7 @@ def edit_clause(
     audiences: set[Audience],
     position: int,
     actor: str,
+    point: int | None = None,
 ) -> None:
     clause.version.ensure_editable()
     summary, body = summary.strip(), body.strip()
@@ -75,7 +78,10 @@ def edit_clause(
         raise DraftError("choose who the clause is for")
     if not 1 <= position <= 1000:
         raise DraftError("the order must be a number from 1")
+    if point is not None and not 1 <= point <= 1000:
+        raise DraftError("the point must be a number from 1, or empty")
     clause.summary, clause.body, clause.position = summary, body, position
+    clause.point = point
     clause.audiences = audiences
     db.session.flush()
     record("agreement.clause_edit", actor=actor, school_id=clause.version.school_id,

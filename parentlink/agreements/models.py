@@ -122,6 +122,9 @@ class Clause(db.Model):
     summary: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     audience_list: Mapped[str] = mapped_column(String(120))  # "governors,parents-carers,staff"
+    # Parent clauses with the same point number are shown to parents as one point, under the
+    # summary of the first of them; None: a point of its own.
+    point: Mapped[int | None]
 
     version: Mapped[AgreementVersion] = relationship(back_populates="clauses")
 
@@ -140,13 +143,16 @@ class Clause(db.Model):
         return Audience.PARENTS_CARERS in self.audiences
 
     def canonical(self) -> dict:
-        return {
+        document = {
             "key": self.key,
             "section": self.section,
             "summary": self.summary,
             "body": self.body,
             "audiences": sorted(a.value for a in self.audiences),
         }
+        if self.point is not None:  # how parents see it is part of what they agree to;
+            document["point"] = self.point  # absent before points, so old hashes still hold
+        return document
 
 
 class ClauseTranslation(db.Model):
@@ -163,5 +169,12 @@ class ClauseTranslation(db.Model):
     summary: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=now)
+    made_by: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by: Mapped[str | None] = mapped_column(String(120))
 
     clause: Mapped[Clause] = relationship()
+
+    @property
+    def reviewed(self) -> bool:
+        return self.reviewed_at is not None

@@ -52,6 +52,9 @@ def read_agreement_file(path: Path) -> dict:
             [Audience(a) for a in clause["audiences"]]
         except ValueError as exc:
             raise AgreementFileError(f"{path}: clause {clause['key']!r}: {exc}") from exc
+        point = clause.get("point")
+        if point is not None and (type(point) is not int or not 1 <= point <= 1000):
+            raise AgreementFileError(f"{path}: clause {clause['key']!r}: point must be 1-1000")
     return document
 
 
@@ -80,6 +83,7 @@ def load_version(school_id: int, path: Path, *, actor: str) -> AgreementVersion:
             section=item["section"],
             summary=item["summary"].strip(),
             body=item["body"].strip(),
+            point=item.get("point"),
         )
         clause.audiences = {Audience(a) for a in item["audiences"]}
         version.clauses.append(clause)

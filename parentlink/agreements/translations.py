@@ -4,15 +4,17 @@
     agreement = "social-media"   # the agreement's key
     label = "1.0"                # the version
     language = "pl"              # one of the interface languages
+    made_by = "…"                # who translated it (shown to the office)
+    reviewed = false             # true: the school has checked it
 
     [[clauses]]
     key = "keep-to-the-law-online"
-    summary = "…"
+    summary = "…"                # the point's summary: needed on a point's first clause only
     body = "…"
 
 Loading again replaces that version's translations in that language. Clauses left out are
-shown in English. The English wording stays the binding one and is shown beside each
-translation.
+shown in English. The English wording stays the binding one: a translated point links to it.
+The seeded Coates Lane policy ships translations in every language (seed/translations/).
 """
 
 from __future__ import annotations
@@ -29,9 +31,14 @@ from parentlink.agreements.models import (
     Clause,
     ClauseTranslation,
 )
+from parentlink.agreements.queries import clauses_for, points_of
 from parentlink.core.audit import record
+from parentlink.core.clock import now
 from parentlink.core.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from parentlink.db import db
+
+SEED_TRANSLATIONS = Path(__file__).resolve().parent / "seed" / "translations"
+MACHINE_ASSISTED = "ParentLink project (machine-assisted)"
 
 
 class TranslationFileError(ValueError):
@@ -63,6 +70,9 @@ def load_translation(school_id: int, path: Path, *, actor: str) -> tuple[Agreeme
     if version is None:
         raise TranslationFileError(f"{path}: no version {head['label']} of {head['agreement']}")
     clauses = {c.key: c for c in version.clauses_for(Audience.PARENTS_CARERS)}
+    leads = {p.lead.key for p in points_of(clauses_for(version, Audience.PARENTS_CARERS))}
+    made_by = str(head.get("made_by") or actor)[:200]
+    reviewed = head.get("reviewed") is True
     items = document.get("clauses") or []
     if not items:
         raise TranslationFileError(f"{path}: no [[clauses]]")
@@ -74,32 +84,30 @@ def load_translation(school_id: int, path: Path, *, actor: str) -> tuple[Agreeme
                 f"{path}: clause {number}: {item.get('key')!r} is not a parent clause of "
                 f"version {version.label}"
             )
-        if not (item.get("summary") or "").strip() or not (item.get("body") or "").strip():
+        summary = (item.get("summary") or "").strip()
+        if (clause.key in leads and not summary) or not (item.get("body") or "").strip():
             raise TranslationFileError(f"{path}: clause {item['key']!r} needs summary and body")
         rows.append(
             ClauseTranslation(
                 school_id=school_id,
                 clause_id=clause.id,
                 language=language,
-                summary=item["summary"].strip(),
+                summary=summary,
                 body=item["body"].strip(),
+                made_by=made_by,
+                reviewed_at=now() if reviewed else None,
+                reviewed_by=actor if reviewed else None,
             )
         )
     ids = [c.id for c in clauses.values()]
+    bump_revision(version)
     db.session.execute(
         delete(ClauseTranslation).where(
             ClauseTranslation.clause_id.in_(ids), ClauseTranslation.language == language
         )
     )
     db.session.add_all(rows)
-    db.session.execute(  # in SQL: two loads at once both count
-        update(AgreementVersion)
-        .where(AgreementVersion.id == version.id)
-        .values(translations_revision=AgreementVersion.translations_revision + 1)
-        .execution_options(synchronize_session=False)
-    )
     db.session.flush()
-    db.session.expire(version, ["translations_revision"])
     record(
         "agreement.translate",
         actor=actor,
@@ -109,6 +117,27 @@ def load_translation(school_id: int, path: Path, *, actor: str) -> tuple[Agreeme
         clauses=len(rows),
     )
     return version, len(rows)
+
+
+def bump_revision(version: AgreementVersion) -> None:
+    """A translation changed: the parent pages kept per process are keyed by this number."""
+    db.session.execute(  # in SQL: two changes at once both count
+        update(AgreementVersion)
+        .where(AgreementVersion.id == version.id)
+        .values(translations_revision=AgreementVersion.translations_revision + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(version, ["translations_revision"])
+
+
+def load_seed_translations(school_id: int, *, actor: str) -> list[str]:
+    """The shipped translations of the seeded policy (its version must be loaded): the
+    languages loaded."""
+    loaded = []
+    for path in sorted(SEED_TRANSLATIONS.glob("*.toml")):
+        load_translation(school_id, path, actor=actor)
+        loaded.append(path.suffixes[-2].lstrip("."))
+    return loaded
 
 
 def translations_for(version_id: int, language: str) -> dict[int, ClauseTranslation]:

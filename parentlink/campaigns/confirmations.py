@@ -51,7 +51,7 @@ def send_receipt(invitation: Invitation, confirmation: Confirmation, *, token: s
     return True
 
 
-def withdraw(invitation: Invitation, *, reason: str) -> Confirmation:
+def withdraw(invitation: Invitation, *, reason: str | None) -> Confirmation:
     """The parent takes back their confirmation; the reason is kept for the office."""
     confirmation = standing_confirmation(invitation)
     if confirmation is None:

@@ -233,7 +233,7 @@ class Confirmation(db.Model):
         """A confirmation with a question on any clause goes to the office's follow-up list."""
         return any(response.answer is Answer.QUESTION for response in self.responses)
 
-    def withdraw(self, at: datetime, reason: str) -> None:
+    def withdraw(self, at: datetime, reason: str | None) -> None:
         if self.withdrawn_at is not None:
             raise ValueError("this confirmation is already withdrawn")
         self.withdrawn_at = at

@@ -43,6 +43,11 @@ def _screenshots(form: ReportForm) -> list:
 
 
 def _form_page(invitation, form, status: int = 200, upload_error: str | None = None):
+    # A browser never keeps a chosen file when a page comes back: say so plainly (an
+    # upload refused, or too large to read, says why instead).
+    dropped = []
+    if status == 422 and upload_error is None:
+        dropped = [f for f in request.files.getlist("screenshots") if f and f.filename]
     return render_template(
         "concerns/report.html",
         invitation=invitation,
@@ -50,6 +55,7 @@ def _form_page(invitation, form, status: int = 200, upload_error: str | None = N
         form=form,
         platforms=PLATFORMS,
         upload_error=upload_error,
+        screenshots_dropped=len(dropped),
     ), status
 
 

@@ -24,12 +24,22 @@ def epoch_london(value: float | None) -> str:
     return london_datetime(datetime.fromtimestamp(float(value), tz=LONDON))
 
 
+class NameList(str):
+    """'Amelia, Oscar and Ruby', remembering the names: a message in another language lists
+    them its own way (parentlink.messaging.templates)."""
+
+    names: tuple[str, ...]
+
+
 def and_list(names) -> str:
     """['Amelia', 'Oscar', 'Ruby'] -> 'Amelia, Oscar and Ruby'."""
     names = list(names)
     if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+        text = NameList("".join(names))
+    else:
+        text = NameList(", ".join(names[:-1]) + " and " + names[-1])
+    text.names = tuple(names)
+    return text
 
 
 def phone(value: str | None) -> str:

@@ -1,8 +1,10 @@
-"""Interface languages (Flask-Babel): English, Polish and Urdu catalogues ship in the package.
+"""Languages (Flask-Babel): English and the most common home languages of pupils in England
+after it (Polish, Romanian, Portuguese, Urdu, Arabic, Bengali). Their catalogues ship in
+the package and cover the parent pages and every message a family receives.
 
 A parent page is shown in the language stored on the contact (their choice sticks); pages
-without a personal link follow `?lang=` or the browser's preference. Only the interface is
-translated here: the school's English wording of the agreement is the binding one.
+without a personal link follow `?lang=` or the browser's preference. The agreement's own
+translations are the school's (agreements/translations.py): its English wording binds.
 """
 
 from __future__ import annotations
@@ -29,7 +31,11 @@ class Language:
 LANGUAGES = {
     "en": Language("en", "English", "ltr"),
     "pl": Language("pl", "Polski", "ltr"),
+    "ro": Language("ro", "Română", "ltr"),
+    "pt": Language("pt", "Português", "ltr"),
     "ur": Language("ur", "اردو", "rtl"),
+    "ar": Language("ar", "العربية", "rtl"),
+    "bn": Language("bn", "বাংলা", "ltr"),
 }
 DEFAULT_LANGUAGE = "en"
 # Parsed once: Flask-Babel keeps a Locale it is given as it is, instead of parsing the

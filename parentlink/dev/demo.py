@@ -16,6 +16,7 @@ DEMO_ADMIN = "admin@example.com"  # sets up two-factor at its first sign-in
 def build_demo(app, *, password: str) -> dict:
     """Seed a fresh demo database through the same use cases the real commands run."""
     from parentlink.agreements.services import COATES_LANE_POLICY, load_version, publish
+    from parentlink.agreements.translations import load_seed_translations
     from parentlink.campaigns.services import launch_campaign
     from parentlink.core.clock import now
     from parentlink.db import transaction
@@ -45,6 +46,7 @@ def build_demo(app, *, password: str) -> dict:
             version = publish(
                 load_version(school.id, COATES_LANE_POLICY, actor="demo"), actor="demo"
             )
+            load_seed_translations(school.id, actor="demo")
             families = import_families(school.id, demo_families_csv())
             create_staff(
                 school.id,

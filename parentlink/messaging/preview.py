@@ -23,12 +23,13 @@ from flask import current_app
 from sqlalchemy import Select, and_, case, func, literal, select
 
 from parentlink.core.filters import and_list
+from parentlink.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, supported
 from parentlink.db import db
 from parentlink.directory.models import Channel, Contact, Pupil, PupilContact
 from parentlink.messaging.models import MessageKind
 from parentlink.messaging.outbox import sms_with_link
 from parentlink.messaging.sms import Segments, count_segments
-from parentlink.messaging.templates import check_templates, render
+from parentlink.messaging.templates import check_templates, family_language, render
 from parentlink.schools.models import School
 from parentlink.schools.sending import price_per_segment
 
@@ -48,6 +49,26 @@ class Sample:
     text: str
     subject: str | None = None  # email only
     segments: Segments | None = None  # SMS only
+    language: str = "en"  # the language it is written in
+
+
+@dataclass
+class LanguageLine:
+    """The text messages in one language (when the school sends in each family's language):
+    how many, a real one, its encoding and segments, and what they all cost."""
+
+    code: str
+    name: str
+    sms: int = 0
+    segments: int = 0  # in all
+    sample: Sample | None = None
+    price_per_segment: Decimal = Decimal(0)
+
+    @property
+    def cost(self) -> Decimal:
+        return (self.price_per_segment * self.segments).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
 
 
 @dataclass
@@ -64,6 +85,7 @@ class CampaignPreview:
     over_limit: int = 0  # SMS longer than the school's limit
     over_limit_examples: list[Sample] = field(default_factory=list)
     unchecked: int = 0  # SMS to families with unusual names past UNUSUAL_CAP
+    languages: list[LanguageLine] = field(default_factory=list)  # in each family's language
 
     @property
     def recipients(self) -> int:
@@ -98,8 +120,11 @@ def _channel_expression():
     )
 
 
-def _families(school_id: int, pupils_wanted: Select | None, pairs=None):
-    """One row per family a launch would ask: its channel and the shape of its names."""
+def _families(
+    school_id: int, pupils_wanted: Select | None, pairs=None, by_language: bool = False
+):
+    """One row per family a launch would ask: its channel, the shape of its names and (when
+    the school writes in each family's language) its language."""
     conditions = [
         PupilContact.school_id == school_id,
         PupilContact.parental_responsibility.is_(True),
@@ -136,6 +161,11 @@ def _families(school_id: int, pupils_wanted: Select | None, pairs=None):
             children.c.name_chars,
             func.length(Contact.first_name).label("carer_chars"),
             Contact.id.label("contact_id"),
+            (
+                func.coalesce(Contact.language, literal(DEFAULT_LANGUAGE))
+                if by_language
+                else literal(DEFAULT_LANGUAGE)
+            ).label("language"),
         )
         .join(children, children.c.contact_id == Contact.id)
         .subquery()
@@ -143,7 +173,9 @@ def _families(school_id: int, pupils_wanted: Select | None, pairs=None):
 
 
 def _render(school: School, kind: MessageKind, channel: Channel, contact, names) -> Sample:
-    rendered = render(kind, channel, school=school, contact=contact, children=and_list(names))
+    context = {"school": school, "contact": contact, "children": and_list(names)}
+    language = family_language(context)
+    rendered = render(kind, channel, **context)
     if channel is Channel.SMS:
         text = sms_with_link(rendered.body)
         return Sample(
@@ -153,6 +185,7 @@ def _render(school: School, kind: MessageKind, channel: Channel, contact, names)
             channel,
             text,
             segments=count_segments(text),
+            language=language,
         )
     return Sample(
         contact.id,
@@ -161,6 +194,7 @@ def _render(school: School, kind: MessageKind, channel: Channel, contact, names)
         channel,
         sms_with_link(rendered.body),
         subject=rendered.subject,
+        language=language,
     )
 
 
@@ -197,7 +231,8 @@ def preview_invitations(
         price_per_segment=price_per_segment(school),
         currency=current_app.config["SMS_PRICE_CURRENCY"],
     )
-    families = _families(school.id, pupils_wanted, pairs)
+    by_language = bool(school.messages_in_family_language)
+    families = _families(school.id, pupils_wanted, pairs, by_language)
     groups = db.session.execute(
         select(
             families.c.channel,
@@ -207,18 +242,21 @@ def preview_invitations(
             families.c.carer_chars,
             func.count(),
             func.min(families.c.contact_id),
+            families.c.language,
         ).group_by(
             families.c.channel,
             families.c.unusual,
             families.c.children,
             families.c.name_chars,
             families.c.carer_chars,
+            families.c.language,
         )
     ).all()
     histogram: Counter[int] = Counter()
     first = {"sms": None, "email": None}
     over_ids: list[int] = []
-    for channel, unusual, children, name_chars, carer_chars, n, first_id in groups:
+    lines = _Lines(preview.price_per_segment)
+    for channel, unusual, children, name_chars, carer_chars, n, first_id, language in groups:
         if channel == "none":
             preview.unreachable += n
             continue
@@ -230,9 +268,10 @@ def preview_invitations(
         if unusual:
             continue  # rendered one by one below
         names = ["x" * (name_chars - children + 1)] + ["x"] * (children - 1)
-        carer = SimpleNamespace(first_name="x" * carer_chars, last_name="")
+        carer = SimpleNamespace(first_name="x" * carer_chars, last_name="", language=language)
         size = _render(school, kind, Channel.SMS, carer, names).segments.count
         histogram[size] += n
+        lines.add(language, n, size, first_id)
         if size > school.sms_segment_limit:
             preview.over_limit += n
             over_ids.append(first_id)
@@ -244,9 +283,10 @@ def preview_invitations(
             .limit(UNUSUAL_CAP + 1)
         )
     )
-    unusual_total = sum(n for c, u, *_rest, n, _id in groups if c == "sms" and u)
+    unusual_total = sum(n for c, u, *_rest, n, _id, _lang in groups if c == "sms" and u)
     for sample in _real(school, kind, unusual_ids[:UNUSUAL_CAP], pupils_wanted, pairs):
         histogram[sample.segments.count] += 1
+        lines.add(sample.language, 1, sample.segments.count, sample.contact_id)
         if sample.segments.count > school.sms_segment_limit:
             preview.over_limit += 1
             if len(preview.over_limit_examples) < EXAMPLES:
@@ -262,7 +302,35 @@ def preview_invitations(
         if first[channel] is not None:
             (sample,) = _real(school, kind, [first[channel]], pupils_wanted, pairs)
             setattr(preview, f"{channel}_sample", sample)
+    if by_language:
+        preview.languages = lines.finish(school, kind, pupils_wanted, pairs)
     return preview
+
+
+class _Lines:
+    """Text messages per language, each with a real family's message as its sample."""
+
+    def __init__(self, price: Decimal) -> None:
+        self.price = price
+        self.lines: dict[str, LanguageLine] = {}
+        self.first: dict[str, int] = {}
+
+    def add(self, language: str | None, n: int, size: int, contact_id: int) -> None:
+        code = supported(language) or DEFAULT_LANGUAGE
+        line = self.lines.setdefault(
+            code, LanguageLine(code, LANGUAGES[code].name, price_per_segment=self.price)
+        )
+        line.sms += n
+        line.segments += n * size
+        self.first[code] = min(contact_id, self.first.get(code, contact_id))
+
+    def finish(
+        self, school: School, kind: MessageKind, pupils_wanted, pairs=None
+    ) -> list[LanguageLine]:
+        for code, line in self.lines.items():
+            samples = _real(school, kind, [self.first[code]], pupils_wanted, pairs)
+            line.sample = samples[0] if samples else None
+        return [self.lines[code] for code in LANGUAGES if code in self.lines]
 
 
 def segment_limit_problem(preview: CampaignPreview) -> str | None:

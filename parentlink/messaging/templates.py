@@ -15,9 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
+from babel.lists import format_list
 from flask import current_app
+from flask_babel import force_locale, gettext
 from jinja2 import Environment, StrictUndefined, TemplateError, meta
 
+from parentlink.core.filters import NameList
+from parentlink.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, supported
 from parentlink.directory.models import Channel
 from parentlink.messaging.models import LINK_PLACEHOLDER, MessageKind
 from parentlink.messaging.sms import normalise
@@ -56,14 +60,21 @@ REQUIRED: dict[MessageKind, frozenset[str]] = {
     _K.STAFF_INVITE: frozenset({"link"}),
     _K.QUESTION_REPLY: frozenset({"reply"}),
 }
+
+
+def N_(message: str) -> str:  # noqa: N802 — marks a message for pybabel extract
+    return message
+
+
+# Translated when rendered, in the family's language (family subjects only are marked).
 SUBJECTS = {
-    _K.INVITE: "Please confirm our social media agreement",
-    _K.REMINDER_1: "Reminder: please confirm our social media agreement",
-    _K.REMINDER_2: "We have not had your answer yet",
-    _K.REMINDER_3: "Last reminder: our social media agreement",
-    _K.RECEIPT: "Thank you: your confirmation",
-    _K.NEW_LINK: "Your new link",
-    _K.CONCERN_ACK: "We have received your report",
+    _K.INVITE: N_("Please confirm our social media agreement"),
+    _K.REMINDER_1: N_("Reminder: please confirm our social media agreement"),
+    _K.REMINDER_2: N_("We have not had your answer yet"),
+    _K.REMINDER_3: N_("Last reminder: our social media agreement"),
+    _K.RECEIPT: N_("Thank you: your confirmation"),
+    _K.NEW_LINK: N_("Your new link"),
+    _K.CONCERN_ACK: N_("We have received your report"),
     _K.DSL_ALERT: "A new concern has been reported",
     _K.TEST: "ParentLink test message",
     _K.STAFF_INVITE: "Your ParentLink account: choose your password",
@@ -155,10 +166,30 @@ def check_templates() -> None:
                 check_source(kind, channel, name, source)
 
 
+def family_language(context: dict) -> str:
+    """The language a family's message is written in: the contact's own when their school
+    sends messages in each family's language, else English."""
+    school, contact = context.get("school"), context.get("contact")
+    if not getattr(school, "messages_in_family_language", False):
+        return DEFAULT_LANGUAGE
+    return supported(getattr(contact, "language", None)) or DEFAULT_LANGUAGE
+
+
 def render(kind: MessageKind, channel: Channel, **context: object) -> Rendered:
-    """The message for one recipient. A missing value raises TemplateProblem."""
+    """The message for one recipient, in the family's language (family_language). A missing
+    value raises TemplateProblem."""
+    language = family_language(context)
+    with force_locale(language):
+        return _render(kind, channel, language, context)
+
+
+def _render(kind: MessageKind, channel: Channel, language: str, context: dict) -> Rendered:
     context.setdefault("link", LINK_PLACEHOLDER)
     context.setdefault("one_way", sms_is_one_way(context.get("school")))
+    if language != DEFAULT_LANGUAGE and isinstance(context.get("children"), NameList):
+        context["children"] = format_list(list(context["children"].names), locale=language)
+    context.setdefault("message_lang", language)
+    context.setdefault("message_dir", LANGUAGES[language].direction)
     env = _strict_env()
     view = _view(channel, context)
     try:
@@ -169,7 +200,7 @@ def render(kind: MessageKind, channel: Channel, **context: object) -> Rendered:
         text_name, html_name = template_names(kind, channel)
         return Rendered(
             body=env.get_template(text_name).render(**view).strip() + "\n",
-            subject=SUBJECTS.get(kind, "A message from school"),
+            subject=gettext(SUBJECTS.get(kind, "A message from school")),
             html=env.get_template(html_name).render(**view),
         )
     except TemplateError as exc:

@@ -250,6 +250,12 @@ class ClauseForm(FlaskForm):
     summary = TextAreaField("Plain-English summary", validators=[DataRequired(), Length(max=2000)])
     body = TextAreaField("Full wording", validators=[DataRequired(), Length(max=10000)])
     position = IntegerField("Order", validators=[DataRequired(), NumberRange(min=1, max=1000)])
+    point = IntegerField(
+        "Parent point",
+        description="Parent clauses with the same number are one point on the parent page, "
+        "under the summary of the first of them. Empty: a point of its own.",
+        validators=[Optional(), NumberRange(min=1, max=1000)],
+    )
     audiences = MultiCheckboxField(
         "Who it is for",
         choices=_choices(

@@ -25,6 +25,7 @@ from parentlink.office.views import (
     settings,
     staff,
     term_dates,
+    translations,
 )
 from parentlink.parents.limits import limiter
 
@@ -125,6 +126,20 @@ PAGES = [
         "edit_clause",
         agreements.edit_clause,
         ["GET", "POST"],
+        P.EDIT_AGREEMENTS,
+    ),
+    (
+        "/agreements/versions/<int:version_id>/translations/<language>",
+        "edit_translation",
+        translations.edit,
+        ["GET", "POST"],
+        P.EDIT_AGREEMENTS,
+    ),
+    (
+        "/agreements/family-language",
+        "family_language",
+        translations.family_language,
+        ["POST"],
         P.EDIT_AGREEMENTS,
     ),
     ("/campaigns", "campaigns", campaign_launch.campaigns, ["GET", "POST"], P.RUN_CAMPAIGNS),

@@ -1,5 +1,5 @@
-"""The parent forms. Every label and message is translatable; fields for the clauses are
-made per version (one answer and one optional question per clause)."""
+"""The parent forms. Every label and message is translatable; the confirm form's question
+boxes are made per version (one optional question per point)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from wtforms import StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import html_params
 
@@ -23,31 +23,26 @@ NAME_MIN, NAME_MAX = 2, 200
 
 
 class ConfirmForm:
-    """The confirm form, checked in plain code: the typed name, and the answer and question
-    for each point against the number of points (WTForms fields cost more than the rest of
-    the request). Each message is the same as before and linked to its field.
+    """The confirm form, checked in plain code: the typed name, and an optional question for
+    each point. One "I agree to these points" sends it: a point with a question is recorded
+    as questioned (each of its clauses), every other point as agreed.
 
     Its CSRF token is checked once, by the app-wide CSRFProtect, before any view runs (a
     post without a good token never gets here); the form only puts the token in the page.
     """
 
-    def __init__(self, clause_keys=(), formdata=None) -> None:
-        # Fields are named by the point's number on the page (a1/q1, a2/q2 …): short names
-        # keep the page light; `clause_keys[n - 1]` is the clause of point n.
-        self.clause_keys = list(clause_keys)
+    def __init__(self, points=(), formdata=None) -> None:
+        # Question boxes are named by the point's number on the page (q1, q2 …): short names
+        # keep the page light; `points[n - 1]` holds the clause keys of point n.
+        self.points = [tuple(keys) for keys in points]
         self.csrf_token = CsrfToken()
         self.submitted = formdata is not None
         values = dict(formdata.items()) if formdata is not None else {}  # first of each name
         self.typed_name = TypedName(values.get("typed_name"))
         if self.submitted:
-            names = _field_names(len(self.clause_keys))
-            self._answers = [Posted(values.get(a)) for a, _ in names]
-            self._questions = [Posted(values.get(q)) for _, q in names]
+            self._questions = [Posted(values.get(q)) for q in _field_names(len(self.points))]
         else:
-            self._answers = self._questions = []
-
-    def answer_field(self, number: int) -> Posted:
-        return self._answers[number - 1] if 0 < number <= len(self._answers) else _UNANSWERED
+            self._questions = []
 
     def question_field(self, number: int) -> Posted:
         return self._questions[number - 1] if 0 < number <= len(self._questions) else _UNANSWERED
@@ -63,70 +58,41 @@ class ConfirmForm:
             name.errors.append(messages["name_missing"])
         elif not NAME_MIN <= len(name.data) <= NAME_MAX:
             name.errors.append(messages["name_length"])
-        return self._check_points(messages) and not name.errors
-
-    def _check_points(self, messages: dict[str, str]) -> bool:
-        valid = True
-        points = zip(self._answers, self._questions, strict=True)
-        for number, (answer, question) in enumerate(points, start=1):
-            answer.errors, question.errors = [], []
-            if answer.data not in ANSWERS:
-                answer.errors.append(messages["unanswered"] % {"n": number})
-            typed = question.data or ""
-            text = typed.strip()
-            if answer.data == _QUESTION and not text:
-                question.errors.append(messages["question_missing"])
-            if answer.data == _AGREE and text:
-                question.errors.append(messages["question_beside_agree"] % {"n": number})
-            if len(typed) > QUESTION_MAX:
+        valid = not name.errors
+        for question in self._questions:
+            question.errors = []
+            if len(question.data or "") > QUESTION_MAX:
                 question.errors.append(messages["question_long"])
-            valid = valid and not answer.errors and not question.errors
+                valid = False
         return valid
 
     @property
     def errors(self) -> dict:
         errors = {"typed_name": self.typed_name.errors} if self.typed_name.errors else {}
-        for (a, q), answer, question in zip(
-            _field_names(len(self._answers)), self._answers, self._questions, strict=True
-        ):
-            if answer.errors:
-                errors[a] = answer.errors
+        for name, question in zip(_field_names(len(self._questions)), self._questions, strict=True):
             if question.errors:
-                errors[q] = question.errors
+                errors[name] = question.errors
         return errors
-
-    def answers_given(self) -> tuple[str | None, ...]:
-        """Each point's posted answer if it is one of the answers, else None."""
-        return tuple(a.data if a.data in ANSWERS else None for a in self._answers)
 
     def question_typed(self) -> bool:
         return any(q.data for q in self._questions)
 
     def answers(self) -> dict[str, tuple[Answer, str | None]]:
-        """Clause key -> (answer, question text or None), after validation."""
+        """Clause key -> (answer, question text or None), after validation: every clause of
+        a point with a question carries it."""
         result = {}
-        for number, key in enumerate(self.clause_keys, start=1):
-            answer = Answer(self.answer_field(number).data)
+        for number, keys in enumerate(self.points, start=1):
             text = " ".join((self.question_field(number).data or "").split()) or None
-            result[key] = (answer, text if answer is Answer.QUESTION else None)
+            for key in keys:
+                result[key] = (Answer.QUESTION, text) if text else (Answer.AGREE, None)
         return result
 
     def error_links(self) -> list[tuple[str, str]]:
         """(anchor, message) for the error summary, in page order; each links to its field."""
         links = []
-        points = range(1, len(self.clause_keys) + 1)
-        unanswered = [n for n in points if self.answer_field(n).errors]
-        if len(unanswered) > 3:  # one line, not a wall of the same message
-            message = _messages()["many_unanswered"] % {"count": len(unanswered)}
-            links.append((f"a{unanswered[0]}-agree", message))
-            unanswered = []
-        for number in points:
-            if number in unanswered:
-                links.extend((f"a{number}-agree", e) for e in self.answer_field(number).errors)
-            for error in self.question_field(number).errors:
-                links.append((f"q{number}", error))
-        for error in self.typed_name.errors:
-            links.append(("typed_name", error))
+        for number in range(1, len(self.points) + 1):
+            links.extend((f"q{number}", e) for e in self.question_field(number).errors)
+        links.extend(("typed_name", e) for e in self.typed_name.errors)
         return links
 
 
@@ -140,17 +106,7 @@ _MESSAGE_IDS = {
     "label": N_("Your full name"),
     "name_missing": N_("Please type your name to confirm."),
     "name_length": N_("Please type your full name (2 to 200 characters)."),
-    "unanswered": N_("Please choose “I agree” or “I have a question” for point %(n)s."),
-    "question_missing": N_("Please type your question, or choose “I agree”."),
-    "question_beside_agree": N_(
-        "You wrote a question for point %(n)s: choose “I have a question” to send it, "
-        "or empty the box."
-    ),
     "question_long": N_("Please keep your question under 2,000 characters."),
-    "many_unanswered": N_(
-        "Please choose “I agree” or “I have a question” for each point: "
-        "%(count)s points are not answered yet."
-    ),
 }
 _TRANSLATED: dict[tuple, dict[str, str]] = {}
 
@@ -225,37 +181,38 @@ class Posted:
 
 
 class _Unanswered:
-    """Stands for a clause's fields on a page shown before anything was posted."""
+    """Stands for a point's question box on a page shown before anything was posted."""
 
     data = None
     errors: tuple = ()
 
 
 _UNANSWERED = _Unanswered()
-ANSWERS = frozenset(answer.value for answer in Answer)
-_AGREE, _QUESTION = Answer.AGREE.value, Answer.QUESTION.value
 
 
 @cache
-def _field_names(count: int) -> tuple[tuple[str, str], ...]:
-    """(answer, question) field names of points 1 … count."""
-    return tuple((f"a{n}", f"q{n}") for n in range(1, count + 1))
+def _field_names(count: int) -> tuple[str, ...]:
+    """The question box names of points 1 … count."""
+    return tuple(f"q{n}" for n in range(1, count + 1))
 
 
-def confirm_form_for(clauses, *, posted: bool = True) -> ConfirmForm:
-    """The confirm form for these clauses, numbered as on the page; `posted` reads the
-    answers from the request (a fresh page has none)."""
-    return ConfirmForm([clause.key for clause in clauses], request.form if posted else None)
+def confirm_form_for(points, *, posted: bool = True) -> ConfirmForm:
+    """The confirm form for these points, numbered as on the page; `posted` reads the
+    questions from the request (a fresh page has none)."""
+    return ConfirmForm([point.keys for point in points], request.form if posted else None)
 
 
 class WithdrawForm(FlaskForm):
+    """Withdrawing: the reason is optional; the first post asks "are you sure?", the second
+    (with `sure`) withdraws."""
+
     reason = TextAreaField(
-        _l("Why are you withdrawing? (the school will read this)"),
+        _l("Why are you withdrawing? (optional: the school will read this)"),
         validators=[
-            DataRequired(message=_l("Please tell the school why you are withdrawing.")),
             Length(max=2000, message=_l("Please keep your reason under 2,000 characters.")),
         ],
     )
+    sure = HiddenField()
     submit = SubmitField(_l("Withdraw my confirmation"))
 
 

@@ -13,12 +13,12 @@ from flask import current_app, g, render_template, request
 from flask_wtf.csrf import generate_csrf
 
 from parentlink.agreements.models import AgreementVersion, Audience
-from parentlink.agreements.queries import clauses_for, frozen_clauses
+from parentlink.agreements.queries import frozen_clauses, parent_points, points_of
 from parentlink.core.i18n import names_list, page_language
 from parentlink.core.page_cache import FilledPage, PageCache, slot
 from parentlink.db import db
 from parentlink.parents.forms import ConfirmForm, LanguageForm, confirm_form_for
-from parentlink.parents.pages import clauses_html
+from parentlink.parents.pages import points_html
 from parentlink.parents.queries import LinkFacts
 from parentlink.schools.models import School
 
@@ -30,7 +30,7 @@ _SLOTS = frozenset({"name", "children", "token", "csrf", "typed"})
 def posted_form(facts: LinkFacts) -> ConfirmForm:
     """The confirm form as posted, for the points of the link's version."""
     clauses = frozen_clauses(facts.version_id, facts.version_sha256, Audience.PARENTS_CARERS)
-    return confirm_form_for(clauses, posted=True)
+    return confirm_form_for(points_of(clauses), posted=True)
 
 
 def page(facts: LinkFacts, token: str, form: ConfirmForm | None = None) -> tuple[str, int] | None:
@@ -89,12 +89,11 @@ def _csrf_token() -> str:
 
 
 def _state(form: ConfirmForm) -> tuple | None:
-    """What a posted page shows besides the slots: the answers chosen and every error.
-    None if a question was typed: that text is the family's own, never kept."""
+    """What a posted page shows besides the slots: every error. None if a question was
+    typed: that text is the family's own, never kept."""
     if form.question_typed():
         return None
-    errors = tuple(sorted((str(name), tuple(map(str, e))) for name, e in form.errors.items()))
-    return form.answers_given(), errors
+    return tuple(sorted((str(name), tuple(map(str, e))) for name, e in form.errors.items()))
 
 
 def _render(facts: LinkFacts, form: ConfirmForm | None) -> str:
@@ -105,15 +104,15 @@ def _render(facts: LinkFacts, form: ConfirmForm | None) -> str:
     token, csrf = g.get("parent_token"), g.pop(field, None)
     g.parent_token = slot("token")
     setattr(g, field, slot("csrf"))  # what Flask-WTF's forms put in their hidden field
-    clauses = clauses_for(version, Audience.PARENTS_CARERS)
+    points = parent_points(version)
     if form is None:
-        form = confirm_form_for(clauses, posted=False)
+        form = confirm_form_for(points, posted=False)
     current, typed = form.csrf_token.current_token, form.typed_name.data
     form.csrf_token.current_token, form.typed_name.data = slot("csrf"), slot("typed")
     try:
         return render_template(
             "parents/agreement.html",
-            clauses_html=clauses_html(version, clauses, form, {}),
+            points_html=points_html(version, points, form, {}),
             form=form,
             withdrawn=None,
             earlier=None,

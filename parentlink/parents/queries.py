@@ -55,7 +55,7 @@ class LinkFacts:
     earlier: bool  # confirmed another version before: the page shows what changed
     concerns: bool  # reported a concern: the page lists them
     translations_revision: int  # goes up when a translation is loaded
-    children: tuple[str, ...]  # first names, in page order
+    children: tuple[str, ...]  # first names (told apart), in page order
 
     def usable_at(self, at: datetime, grace_days: int) -> bool:
         """As Invitation.usable_at."""
@@ -117,6 +117,8 @@ def _statement(by: str) -> RawQuery:
             exists().where(Concern.__table__.c.contact_id == _inv.c.contact_id).label("concerns"),
             _ver.c.translations_revision,
             _pupil.c.first_name,
+            _pupil.c.class_name,
+            _pupil.c.last_name,
         )
         .select_from(_inv)
         .join(_camp, _camp.c.id == _inv.c.campaign_id)
@@ -128,6 +130,23 @@ def _statement(by: str) -> RawQuery:
         .where(condition)
         .order_by(_pupil.c.first_name)
     )
+
+
+def told_apart(children) -> tuple[str, ...]:
+    """(first name, class, last name) of each child -> the names to show: first names, with
+    the class added where two share a first name, or the initial where the class is shared
+    too ("Sophia (Oak)" and "Sophia (Ash)"; "Sophia B." and "Sophia K.")."""
+    children = list(children)
+    firsts = [first for first, _, _ in children]
+    names = []
+    for first, class_name, last in children:
+        if firsts.count(first) < 2:
+            names.append(first)
+        elif sum(1 for f, c, _ in children if (f, c) == (first, class_name)) < 2:
+            names.append(f"{first} ({class_name})")
+        else:
+            names.append(f"{first} {last[:1]}.")
+    return tuple(names)
 
 
 _LINK = RawQuery(live_link_invitation(bindparam("value")))
@@ -143,7 +162,7 @@ def _facts(rows) -> LinkFacts | None:
         earlier=bool(first[14]),
         concerns=bool(first[15]),
         translations_revision=first[16],
-        children=tuple(row[17] for row in rows if row[17] is not None),
+        children=told_apart(tuple(row[17:20]) for row in rows if row[17] is not None),
     )
 
 
@@ -158,3 +177,10 @@ def link_facts(token: str) -> LinkFacts | None:
             return None
         rows = _statement("id").all(engine, value=links[0][0])
     return _facts(rows)
+
+
+def sole_school() -> School | None:
+    """The school, when the deployment serves exactly one (pages without a personal link
+    then name it); None for a trust's deployment, which must not say whose a link was."""
+    schools = db.session.scalars(select(School).limit(2)).all()
+    return schools[0] if len(schools) == 1 else None

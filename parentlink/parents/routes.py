@@ -26,7 +26,7 @@ from parentlink.core.tokens import looks_like_token
 from parentlink.parents import pages, plain_page
 from parentlink.parents.forms import LanguageForm, NewLinkForm, WithdrawForm
 from parentlink.parents.limits import NEW_LINK_PER_IP, limiter, too_many
-from parentlink.parents.queries import link_facts
+from parentlink.parents.queries import link_facts, sole_school
 
 blueprint = Blueprint("parents", __name__)
 blueprint.register_error_handler(RateLimitExceeded, too_many)
@@ -39,9 +39,15 @@ def _usable_invitation(token: str, *, for_update: bool = False):
     grace = current_app.config["LINK_GRACE_DAYS"]
     if invitation is None or not invitation.usable_at(now(), grace):
         return None
-    use_language(invitation.contact.language)
+    use_language(_shown_language(invitation.contact.language))
     g.parent_token = token
     return invitation
+
+
+def _shown_language(stored: str | None) -> str | None:
+    """The contact's language, or ?lang= for this view only (a translated page links to the
+    binding English wording this way, without changing the family's choice)."""
+    return supported(request.args.get("lang")) or stored
 
 
 @blueprint.record_once
@@ -52,9 +58,12 @@ def _error_pages_follow_the_link(state) -> None:
 
 def _link_not_working():
     """Unknown, expired and revoked links all get this one page: it tells nothing apart
-    (not even that a token was valid: no per-link language switch here)."""
+    (not even that a token was valid: no per-link language switch here). A deployment for
+    one school names it and its office's phone and email."""
     g.pop("parent_token", None)
-    return render_template("parents/link_not_working.html", form=NewLinkForm()), 404
+    return render_template(
+        "parents/link_not_working.html", form=NewLinkForm(), school=sole_school()
+    ), 404
 
 
 def _plain_page(token: str):
@@ -67,7 +76,7 @@ def _plain_page(token: str):
         return _link_not_working()
     if not facts.plain:
         return None
-    use_language(facts.language)
+    use_language(_shown_language(facts.language))
     g.parent_token = token
     form = None
     if request.method == "POST":
@@ -130,8 +139,10 @@ def withdraw_confirmation(token: str):
     form = WithdrawForm()
     if not form.validate_on_submit():
         return pages.receipt(invitation, confirmation, form)
+    if form.sure.data != "yes":  # asked once: are you sure?
+        return pages.withdraw_check(invitation, confirmation, form)
     with contextlib.suppress(NothingToWithdraw):
-        withdraw(invitation, reason=form.reason.data.strip())
+        withdraw(invitation, reason=(form.reason.data or "").strip() or None)
     return redirect(url_for("parents.agreement", token=token), code=303)
 
 
@@ -144,6 +155,8 @@ def choose_language(token: str):
     code = supported(request.form.get("lang"))
     if LanguageForm().validate_on_submit() and code:
         invitation.contact.language = code  # the choice sticks to the contact
+    if request.form.get("next") == "concern":
+        return redirect(url_for("concerns.report", token=token), code=303)
     return redirect(url_for("parents.agreement", token=token), code=303)
 
 
@@ -153,9 +166,10 @@ def new_link():
     form = NewLinkForm()
     if form.validate_on_submit():
         send_new_links(form.address.data, ip_address=request.remote_addr)
-        return render_template("parents/new_link_sent.html")  # the same, matched or not
+        # the same, matched or not
+        return render_template("parents/new_link_sent.html", school=sole_school())
     status = 422 if form.errors else 200
-    return render_template("parents/new_link.html", form=form), status
+    return render_template("parents/new_link.html", form=form, school=sole_school()), status
 
 
 @blueprint.get("/accessibility")

@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from parentlink.core.clock import now
@@ -38,6 +38,9 @@ class School(db.Model):
     short_name: Mapped[str] = mapped_column(String(60))  # used in SMS: "Coates Lane Primary"
     office_phone: Mapped[str | None] = mapped_column(String(32))
     office_email: Mapped[str | None] = mapped_column(String(254))
+    # Family messages (invitation, reminders, receipt, new link, concern acknowledgement) in
+    # each contact's language; off: in English.
+    messages_in_family_language: Mapped[bool] = mapped_column(default=False, server_default=false())
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/London")
     sending_window_start: Mapped[time] = mapped_column(default=time(8, 0))
     sending_window_end: Mapped[time] = mapped_column(default=time(20, 0))

@@ -38,9 +38,13 @@ def test_a_loaded_translation_is_shown_beside_the_binding_english(app, client, t
     polish = client.get(f"/a/{token}").get_data(as_text=True)
     assert "Prosimy przestrzegać prawa w internecie." in polish
     assert "Rodzice i opiekunowie nie mogą łamać prawa" in polish
-    assert "Angielska treść szkoły, która jest wiążąca:" in polish
-    assert "they must ensure that they do not breach the law" in polish  # the English too
-    assert "Please keep private anything" in polish  # untranslated clauses stay English
+    assert 'href="?lang=en#p1"' in polish  # one tap to the binding English wording
+    assert "they must ensure that they do not breach the law" not in polish  # kept light
+    assert "completely confidential" in polish  # a clause of point 1 not translated
+    english_view = client.get(f"/a/{token}?lang=en").get_data(as_text=True)
+    assert "they must ensure that they do not breach the law" in english_view
+    assert "Zgadzam się na te punkty" in client.get(f"/a/{token}").get_data(as_text=True)
+    assert "Don&#39;t link your own sites" in polish  # untranslated points stay English
     assert "Prosimy przestrzegać" not in english
     # loading again replaces, never duplicates
     app.test_cli_runner().invoke(args=["agreement", "translate", str(file)])
@@ -55,7 +59,9 @@ def test_a_bad_translation_file_is_explained_and_writes_nothing(app, tmp_path):
         POLISH.replace(
             "keep-to-the-law-online", "staff-use-privacy-settings"
         ): "not a parent clause",
-        POLISH.replace('language = "pl"', 'language = "en"'): "language must be one of pl, ur",
+        POLISH.replace(
+            'language = "pl"', 'language = "en"'
+        ): "language must be one of pl, ro, pt, ur, ar, bn",
         POLISH.replace('label = "1.0"', 'label = "9.9"'): "no version 9.9",
         POLISH.replace(
             'summary = "Prosimy przestrzegać prawa w internecie."', 'summary = ""'

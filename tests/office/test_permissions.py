@@ -64,6 +64,8 @@ OFFICE_PAGES = {
     "office.new_draft": ("POST", "/office/agreements/versions/{version}/draft", {}),
     "office.publish_version": ("POST", "/office/agreements/versions/{draft}/publish", {}),
     "office.edit_clause": ("GET", "/office/agreements/clauses/{clause}", {}),
+    "office.edit_translation": ("GET", "/office/agreements/versions/{version}/translations/pl", {}),
+    "office.family_language": ("POST", "/office/agreements/family-language", {"on": "yes"}),
     "office.campaigns": ("GET", "/office/campaigns", {}),
     "office.campaign": ("GET", "/office/campaigns/{campaign}", {}),
     "office.close_campaign": ("POST", "/office/campaigns/{campaign}/close", {}),

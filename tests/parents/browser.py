@@ -31,7 +31,9 @@ def new_phone(browser, *, width: int = 360, javascript: bool = True):
 
 def _size(request) -> tuple[str, int]:
     response = request.response()
-    return request.url, len(response.body()) if response else 0
+    if response is None or 300 <= response.status < 400:  # a redirect has no body to weigh
+        return request.url, 0
+    return request.url, len(response.body())
 
 
 def visit(page, url: str):
@@ -82,8 +84,25 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}-screen.png"))  # what the phone shows
 
 
-def agree_to_all(page, name: str) -> None:
-    for radio in page.get_by_role("radio", name="I agree").all():
-        radio.check()
-    page.get_by_label("Your full name").fill(name)
-    page.get_by_role("button", name="Send my answers").click()
+AGREE = "I agree to these points"
+
+
+def agree_to_all(page, name: str, *, agree: str = AGREE) -> int:
+    """Agree to everything as a parent does: tap the name box, type, tap the button.
+    Returns the number of taps."""
+    page.locator("#typed_name").tap()  # every phone here has a touch screen
+    page.keyboard.type(name)
+    page.get_by_role("button", name=agree).tap()
+    return 2
+
+
+def visible_words(page) -> int:
+    """Words a parent sees before opening anything (closed <details> are not rendered)."""
+    return page.evaluate("document.body.innerText.split(/\\s+/).filter(Boolean).length")
+
+
+def screens(page) -> float:
+    """The page's height in screens of the phone it is shown on."""
+    return page.evaluate(
+        "document.documentElement.scrollHeight / document.documentElement.clientHeight"
+    )

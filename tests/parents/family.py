@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from parentlink.agreements.models import Audience
+from parentlink.agreements.queries import parent_points as points_of_version
 from parentlink.agreements.services import COATES_LANE_POLICY, load_version, publish
 from parentlink.campaigns.models import Campaign
 from parentlink.campaigns.services import launch_campaign
@@ -47,18 +48,23 @@ def parent_keys() -> list[str]:
     return [c.key for c in campaign.version.clauses_for(Audience.PARENTS_CARERS)]
 
 
+def parent_points() -> list[tuple[str, ...]]:
+    """The clause keys of each point on the page of the latest campaign, in page order."""
+    campaign = db.session.scalar(select(Campaign).order_by(Campaign.id.desc()).limit(1))
+    return [point.keys for point in points_of_version(campaign.version)]
+
+
 def answers(app, page: str, *, name: str = "Sarah Example", questions=None) -> dict:
-    """Form data agreeing to every clause, except those in `questions` (key -> text)."""
+    """Form data agreeing to every point, with a question on the point of each clause key
+    in `questions` (key -> text)."""
     questions = questions or {}
     with app.app_context():
-        keys = parent_keys()
+        points = parent_points()
     data = {"csrf_token": csrf_token(page), "typed_name": name}
-    for number, key in enumerate(keys, start=1):
-        if key in questions:
-            data[f"a{number}"] = "question"
-            data[f"q{number}"] = questions[key]
-        else:
-            data[f"a{number}"] = "agree"
+    for number, keys in enumerate(points, start=1):
+        for key in keys:
+            if key in questions:
+                data[f"q{number}"] = questions[key]
     return data
 
 

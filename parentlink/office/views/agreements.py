@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from parentlink.agreements import drafts
+from parentlink.agreements import drafts, translation_edits
 from parentlink.agreements.models import (
     Agreement,
     AgreementVersion,
@@ -14,10 +14,12 @@ from parentlink.agreements.models import (
     Clause,
     VersionStatus,
 )
+from parentlink.agreements.queries import reading_of
 from parentlink.agreements.services import publish
 from parentlink.core.states import InvalidTransition
 from parentlink.db import db
 from parentlink.office.forms import ActionForm, ClauseForm, PublishForm
+from parentlink.schools.models import School
 
 
 def agreements():
@@ -26,7 +28,12 @@ def agreements():
         .where(Agreement.school_id == current_user.school_id)
         .order_by(Agreement.id)
     ).all()
-    return render_template("office/agreements.html", agreements=rows, form=ActionForm())
+    return render_template(
+        "office/agreements.html",
+        agreements=rows,
+        form=ActionForm(),
+        school=db.session.get(School, current_user.school_id),
+    )
 
 
 def version(version_id: int):
@@ -39,7 +46,12 @@ def version(version_id: int):
     if row is None:
         abort(404)
     return render_template(
-        "office/agreement_version.html", version=row, form=ActionForm(), publish_form=PublishForm()
+        "office/agreement_version.html",
+        version=row,
+        reading=reading_of(row),
+        translations=translation_edits.overview(row),
+        form=ActionForm(),
+        publish_form=PublishForm(),
     )
 
 
@@ -90,6 +102,7 @@ def edit_clause(clause_id: int):
                 body=form.body.data,
                 audiences={Audience(v) for v in form.audiences.data},
                 position=form.position.data,
+                point=form.point.data,
                 actor=f"staff:{current_user.id}",
             )
         except drafts.DraftError as exc:
@@ -98,7 +111,13 @@ def edit_clause(clause_id: int):
             flash("Clause saved.")
             return redirect(url_for("office.version", version_id=clause.version_id), code=303)
     status = 422 if (error or form.errors) else 200
-    return render_template("office/clause_edit.html", clause=clause, form=form, error=error), status
+    return render_template(
+        "office/clause_edit.html",
+        clause=clause,
+        form=form,
+        error=error,
+        reading=reading_of(clause.version),
+    ), status
 
 
 def publish_version(version_id: int):
