@@ -120,9 +120,7 @@ def _channel_expression():
     )
 
 
-def _families(
-    school_id: int, pupils_wanted: Select | None, pairs=None, by_language: bool = False
-):
+def _families(school_id: int, pupils_wanted: Select | None, pairs=None, by_language: bool = False):
     """One row per family a launch would ask: its channel, the shape of its names and (when
     the school writes in each family's language) its language."""
     conditions = [
