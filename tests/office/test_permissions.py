@@ -64,6 +64,7 @@ OFFICE_PAGES = {
     "office.staff_change": ("POST", "/office/staff/{viewer_staff}?change=role", {"role": "viewer"}),
     "office.audit": ("GET", "/office/audit?action=staff.", {}),
     "office.account": ("GET", "/office/account", {}),
+    "office.change_password": ("POST", "/office/account/password", {}),
 }
 # Sections of the settings page, each posted on its own: refused like the page itself.
 SETTINGS_POSTS = ["school", "window", "sms", "safeguarding", "term", "test-email"]
