@@ -95,6 +95,7 @@ OFFICE_PAGES = {
     "office.rounds": ("GET", "/office/rounds", {}),
     "office.round_change": ("POST", "/office/rounds/{round}/pause", {}),
     "office.remind_selected": ("POST", "/office/campaigns/{campaign}/remind", {}),
+    "office.change_password": ("POST", "/office/account/password", {}),
 }
 # Sections of the settings page, each posted on its own: refused like the page itself.
 SETTINGS_POSTS = ["school", "window", "sms", "safeguarding", "term", "test-email"]

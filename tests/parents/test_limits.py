@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import pytest
 
+from parentlink.parents.limits import limiter
 from tests.parents.family import separated_parents
 
 
 @pytest.fixture
-def app_config() -> dict:
-    return {"RATELIMIT_DEFAULT": "3 per minute"}
+def app_config():
+    yield {"RATELIMIT_DEFAULT": "3 per minute"}
+    # Flask-Limiter keeps default limits on its one Limiter once an app has set them: clear
+    # them, or every later test in this process is limited too.
+    limiter.limit_manager.set_default_limits([])
 
 
 def test_a_shared_address_reaches_every_link_while_other_pages_are_limited(app):
