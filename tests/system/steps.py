@@ -15,17 +15,15 @@ RECEIPT = "text=Thank you, your answers are recorded"
 
 
 def confirm(page, link: str, name: str, question: str | None = None) -> str:
-    """Open a personal link, agree to every point (or ask a question on the first), sign;
-    the receipt's reference."""
+    """Open a personal link, ask a question on the first point if given, sign and agree to
+    the points; the receipt's reference."""
     page.goto(link)
     assert page.get_by_role("heading", level=1).inner_text() == AGREEMENT_HEADING
-    for agree in page.get_by_role("radio", name="I agree").all():
-        agree.check()
     if question:
-        page.locator("#a1-question").check()
+        page.locator(".ask summary").first.click()
         page.locator("#q1").fill(question)
     page.get_by_label("Your full name").fill(name)
-    page.get_by_role("button", name="Send my answers").click()
+    page.get_by_role("button", name="I agree to these points").click()
     page.wait_for_selector(RECEIPT)
     return page.locator(".reference").inner_text()
 
@@ -34,7 +32,8 @@ def withdraw(page, reason: str) -> None:
     page.locator("summary", has_text="Withdraw my confirmation").click()
     page.get_by_label("Why are you withdrawing?").fill(reason)
     page.get_by_role("button", name="Withdraw my confirmation").click()
-    page.wait_for_selector("text=Send my answers")  # the form is back, to answer again
+    page.get_by_role("button", name="Yes, withdraw").click()  # the "are you sure?" step
+    page.wait_for_selector("text=You withdrew your confirmation on")
 
 
 def switch_language(page, button: str, lang: str) -> None:
