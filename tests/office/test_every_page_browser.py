@@ -61,7 +61,7 @@ def test_axe_finds_nothing_on_any_office_page(live_app, browser, tmp_path):
     app = live_app
     base = app.config["PUBLIC_URL"]
     ids = _seed(app)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
     page = context.new_page()
     checked = {}
     page.goto(f"{base}/office/login")
@@ -96,4 +96,5 @@ def test_axe_finds_nothing_on_any_office_page(live_app, browser, tmp_path):
         checked[endpoint] = _axe(page)
     context.close()
     assert {"overview", "edit_clause", "inbox", "data_quality", "evidence"} <= checked.keys()
+    assert {"questions", "rounds", "audit", "jobs", "non_responders", "families"} <= checked.keys()
     assert {name: v for name, v in checked.items() if v} == {}

@@ -248,7 +248,13 @@ def test_only_roles_that_run_campaigns_may_preview_or_launch_one(app, client, se
     token = csrf_token(client.get("/office/").get_data(as_text=True))
     response = client.post(
         "/office/campaigns",
-        data={"csrf_token": token, "name": "Spring", "closes_on": "2026-10-16", "step": step},
+        data={
+            "csrf_token": token,
+            "name": "Spring",
+            "closes_on": "2026-10-16",
+            "step": step,
+            "ask_again": "y",  # the seeded campaign already asked everyone
+        },
     )
     allowed = Permission.RUN_CAMPAIGNS in PERMISSIONS[role]
     expected = {"preview": 200, "change": 200, "launch": 303}[step] if allowed else 403
