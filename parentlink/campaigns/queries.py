@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy.orm import aliased
 
 from parentlink.agreements.models import Clause
 from parentlink.campaigns.models import (
@@ -124,6 +125,20 @@ class Question:
     children: list[tuple[int, str]] = field(default_factory=list)  # (pupil id, full name)
 
 
+def first_of_its_point():
+    """A question is asked about a point; a point that groups several clauses records it on
+    each of them (per clause, the evidence). The office follows it up once: on the point's
+    first clause. (Needs Clause joined to ClauseResponse.)"""
+    earlier, its_clause = aliased(ClauseResponse), aliased(Clause)
+    return Clause.point.is_(None) | ~exists().where(
+        earlier.confirmation_id == ClauseResponse.confirmation_id,
+        earlier.answer == Answer.QUESTION,
+        earlier.id < ClauseResponse.id,
+        its_clause.id == earlier.clause_id,
+        and_(its_clause.version_id == Clause.version_id, its_clause.point == Clause.point),
+    )
+
+
 def _questions(school_id: int):
     return (
         select(ClauseResponse, Confirmation, Contact, Clause, Campaign.name)
@@ -136,6 +151,7 @@ def _questions(school_id: int):
             Confirmation.school_id == school_id,
             Confirmation.withdrawn_at.is_(None),
             ClauseResponse.answer == Answer.QUESTION,
+            first_of_its_point(),
         )
     )
 
@@ -200,10 +216,12 @@ def question_counts(school_id: int) -> dict[FollowUp, int]:
     rows = db.session.execute(
         select(ClauseResponse.follow_up, func.count())
         .join(Confirmation, Confirmation.id == ClauseResponse.confirmation_id)
+        .join(Clause, Clause.id == ClauseResponse.clause_id)
         .where(
             Confirmation.school_id == school_id,
             Confirmation.withdrawn_at.is_(None),
             ClauseResponse.answer == Answer.QUESTION,
+            first_of_its_point(),
         )
         .group_by(ClauseResponse.follow_up)
     ).all()

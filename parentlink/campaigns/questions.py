@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask_babel import force_locale
 from sqlalchemy import select
 
+from parentlink.agreements.models import Clause
 from parentlink.campaigns.models import Answer, ClauseResponse, Confirmation, FollowUp
 from parentlink.core.audit import record
 from parentlink.core.clock import now
@@ -91,7 +92,7 @@ def reply_to_question(
         contact=contact,
         invitation_id=response.confirmation.invitation_id,
     )
-    _move(response, lambda: response.answer_question(now(), staff_id, reply))
+    _move(response, lambda each: each.answer_question(now(), staff_id, reply))
     db.session.flush()
     response.reply_message_id = message.id
     _audit(response, "question.reply", staff_id, channel=channel.value, message=message.id)
@@ -101,7 +102,7 @@ def reply_to_question(
 def mark_answered(response: ClauseResponse, *, staff_id: int) -> None:
     """Answered by phone or in person: no message goes out."""
     _check_open(response)
-    _move(response, lambda: response.answer_question(now(), staff_id, None))
+    _move(response, lambda each: each.answer_question(now(), staff_id, None))
     _audit(response, "question.answered", staff_id)
 
 
@@ -110,13 +111,34 @@ def pass_to_dsl(response: ClauseResponse, *, staff_id: int) -> None:
     _check_open(response)
     if response.follow_up is FollowUp.WITH_DSL:
         raise QuestionError("this question is already with the safeguarding lead")
-    _move(response, lambda: response.pass_to_dsl(now()))
+    _move(response, lambda each: each.pass_to_dsl(now()))
     _audit(response, "question.pass_to_dsl", staff_id)
+
+
+def _same_point(response: ClauseResponse) -> list[ClauseResponse]:
+    """The question as recorded on every clause of its point (one, unless the point groups
+    several clauses): followed up together, so the parent's page and the counts agree."""
+    point = response.clause.point
+    if point is None:
+        return [response]
+    return list(
+        db.session.scalars(
+            select(ClauseResponse)
+            .join(Clause, Clause.id == ClauseResponse.clause_id)
+            .where(
+                ClauseResponse.confirmation_id == response.confirmation_id,
+                ClauseResponse.answer == Answer.QUESTION,
+                Clause.version_id == response.clause.version_id,
+                Clause.point == point,
+            )
+        )
+    )
 
 
 def _move(response: ClauseResponse, change) -> None:
     try:
-        change()
+        for each in _same_point(response):
+            change(each)
     except InvalidTransition as exc:  # pragma: no cover - _check_open covers the cases
         raise QuestionError(str(exc)) from exc
 
