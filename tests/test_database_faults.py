@@ -20,6 +20,8 @@ from tests.builders import family_row, launched
 from tests.parents.family import answers, token_for
 from tests.system.postgres import fresh_database, terminate_connections
 
+pytestmark = pytest.mark.own_postgres
+
 BUSY = "Coś poszło nie tak"  # "Something went wrong" in Polish
 
 

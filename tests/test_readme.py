@@ -14,6 +14,7 @@ import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from tests.builders import STAFF_PASSWORD, csv_bytes, family_row
@@ -21,6 +22,8 @@ from tests.fakes.smtp import CapturingSMTPServer
 from tests.fakes.twilio_api import TwilioCompatibleServer
 from tests.system.postgres import fresh_database
 from tests.system.stack import free_port, wait_until
+
+pytestmark = pytest.mark.own_postgres
 
 REPO = Path(__file__).resolve().parent.parent
 INSTALL = ("python3 -m venv", "/opt/parentlink/venv/bin/pip", ". /opt/parentlink/venv/bin/activate")
@@ -109,7 +112,10 @@ def test_the_readme_block_for_a_school_runs(tmp_path):
                 "the web app",
                 processes=(web, jobs),
             )
-            wait_until(lambda: "leader" in jobs_log.read_text(), "the jobs process")
+            wait_until(
+                lambda: re.search(r"jobs: (leading|took over)", jobs_log.read_text()),
+                "the jobs process to lead",
+            )
         finally:
             for process in (web, jobs):
                 process.terminate()

@@ -25,6 +25,8 @@ from tests.jobs.own_postgres import OwnPostgres
 HEARTBEAT = 1  # seconds between heartbeat runs
 LEASE = 3  # the jobs lease, in seconds: a takeover within about 3.5 s
 
+pytestmark = pytest.mark.own_postgres
+
 
 @pytest.fixture(scope="module")
 def cluster():

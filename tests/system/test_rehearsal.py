@@ -41,7 +41,7 @@ from tests.system.stack import (
     wait_until,
 )
 
-pytestmark = [pytest.mark.rehearsal, pytest.mark.browser]
+pytestmark = [pytest.mark.rehearsal, pytest.mark.browser, pytest.mark.own_postgres]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 AUTH_TOKEN = secrets.token_hex(16)
