@@ -19,7 +19,7 @@ from datetime import date, datetime, time
 
 from charset_normalizer import from_bytes
 
-from parentlink.core.text import find_control
+from parentlink.core.text import find_control, without_controls
 
 
 class FileProblem(ValueError):
@@ -207,4 +207,5 @@ def _clean_cells(table: Table) -> None:
                         f"control character {bad}, which is not text: retype that cell",
                     )
                 )
+                value = without_controls(value)  # refused above; never stored, even in a preview
             cells[index] = clean(value)
