@@ -212,82 +212,6 @@ def agreement_load(path, publish, school_slug) -> None:
         click.echo(f"Translations (machine-assisted, not yet reviewed): {', '.join(languages)}.")
 
 
-@click.command(
-    "import",
-    help="Import families from the MIS export as it comes (CSV or Excel; SIMS, Arbor, "
-    "Bromcom, Groupcall Xporter, Wonde), through the same checks as the office's upload.",
-)
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--dry-run", is_flag=True, help="Check and show what would change; write nothing.")
-@click.option(
-    "--mapping",
-    "mapping_file",
-    type=click.Path(exists=True, dir_okay=False),
-    help='A JSON file {"our column": "their header"}; default: the remembered one, or a guess.',
-)
-@click.option("--sheet", help="The Excel sheet to read (default: the first).")
-@click.option(
-    "--whole-school", is_flag=True, help="The file lists every pupil: mark the others as leavers."
-)
-@click.option(
-    "--confirm-leavers",
-    is_flag=True,
-    help="Needed when more than a tenth of the school would be marked as leavers.",
-)
-@school_option
-@with_appcontext
-def import_command(
-    path, dry_run, mapping_file, sheet, whole_school, confirm_leavers, school_slug
-) -> None:
-    import json
-
-    from parentlink.directory import reimport
-
-    data = Path(path).read_bytes()
-    with transaction():
-        school_id = _school(school_slug).id
-        if mapping_file:
-            try:
-                mapping = json.loads(Path(mapping_file).read_text("utf-8"))
-            except ValueError as exc:
-                raise click.ClickException(f"the mapping file is not JSON: {exc}") from exc
-        else:
-            headers = reimport.headers_of(data, sheet, Path(path).name)
-            mapping = reimport.choose_mapping(school_id, headers)
-        options = {"whole_school": whole_school, "sheet": sheet, "filename": Path(path).name}
-        if dry_run:
-            outcome = reimport.dry_run(school_id, data, mapping, **options)
-        else:
-            outcome = reimport.import_file(
-                school_id, data, mapping, actor="cli", leavers_confirmed=confirm_leavers, **options
-            )
-    for warning in outcome.warnings:
-        click.echo(f"  warning: {warning}")
-    if not outcome.ok:
-        for error in outcome.errors:
-            click.echo(f"  {error}", err=True)
-        raise click.ClickException(
-            f"Import stopped: {len(outcome.errors)} problem(s). Nothing was imported."
-        )
-    s = outcome.summary
-    for pupil, items in outcome.stopped_by_pupil():
-        who = ", ".join(f"{i.contact} ({i.why})" for i in items)
-        click.echo(f"  {len(items)} carer(s) will no longer be contacted about {pupil}: {who}")
-    if outcome.many_leavers:
-        click.echo(
-            f"  WARNING: {len(outcome.leavers)} of {outcome.current_pupils} pupils would be "
-            "marked as leavers (more than a tenth): --confirm-leavers is needed"
-        )
-    verb = "Would import" if dry_run else "Imported"
-    click.echo(
-        f"{verb}: {s.pupils_added} pupils added, {s.pupils_updated} updated; "
-        f"{s.contacts_added} contacts added, {s.contacts_updated} updated; "
-        f"{s.links} pupil-contact links; {len(outcome.leavers)} leavers; "
-        f"{len(s.stopped)} carer link(s) no longer contacted."
-        + (" Nothing was written (dry run)." if dry_run else "")
-    )
-
-
 @click.group("campaign", help="Rounds of asking families.")
 def campaign_group() -> None: ...
 
@@ -325,70 +249,6 @@ def campaign_launch(name, closes_on, school_slug) -> None:
         f"Launched {name!r}: {summary.invitations} invitations queued; "
         f"{len(summary.unreachable)} contacts have no usable mobile or email."
     )
-
-
-@click.group("rounds", help="Termly rounds: list, pause, resume, move or skip.")
-def rounds_group() -> None: ...
-
-
-@rounds_group.command("list", help="The rounds planned, started or skipped.")
-@school_option
-@with_appcontext
-def rounds_list(school_slug) -> None:
-    from parentlink.campaigns.rounds import TermRound
-
-    school = _school(school_slug)
-    rounds = db.session.scalars(
-        select(TermRound).where(TermRound.school_id == school.id).order_by(TermRound.starts_on)
-    ).all()
-    if not rounds:
-        click.echo("No rounds yet: they are planned from the term dates (parentlink school terms).")
-    for r in rounds:
-        click.echo(
-            f"{r.id:>4}  {r.starts_on}  {r.status.value:<9} {r.term_name} "
-            f"({r.reason.value}, {r.audience.value})"
-        )
-
-
-def _round_action(action: str, round_id: int, *args) -> None:
-    from parentlink.campaigns import rounds
-    from parentlink.core.states import InvalidTransition
-
-    try:
-        with transaction():
-            term_round = getattr(rounds, action)(round_id, *args, actor="cli")
-    except (rounds.RoundError, InvalidTransition) as exc:
-        raise click.ClickException(f"Round {round_id} cannot {action}: {exc}") from exc
-    click.echo(f"Round {round_id}: {term_round.status.value}, starts {term_round.starts_on}.")
-
-
-@rounds_group.command("pause")
-@click.argument("round_id", type=int)
-@with_appcontext
-def rounds_pause(round_id) -> None:
-    _round_action("pause", round_id)
-
-
-@rounds_group.command("resume")
-@click.argument("round_id", type=int)
-@with_appcontext
-def rounds_resume(round_id) -> None:
-    _round_action("resume", round_id)
-
-
-@rounds_group.command("skip")
-@click.argument("round_id", type=int)
-@with_appcontext
-def rounds_skip(round_id) -> None:
-    _round_action("skip", round_id)
-
-
-@rounds_group.command("move")
-@click.argument("round_id", type=int)
-@click.argument("starts_on", type=click.DateTime(["%Y-%m-%d"]))
-@with_appcontext
-def rounds_move(round_id, starts_on) -> None:
-    _round_action("move", round_id, starts_on.date())
 
 
 @click.group("staff", help="Staff accounts.")
@@ -474,7 +334,9 @@ def agreement_translate(path, school_slug) -> None:
 
 
 def _commands() -> tuple:
+    from parentlink.campaigns.commands import rounds_group
     from parentlink.dev.demo import demo_command
+    from parentlink.directory.commands import import_command
     from parentlink.messaging.commands import bounces_command, preview_command
 
     campaign_group.add_command(preview_command)
