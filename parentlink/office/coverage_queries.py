@@ -21,7 +21,7 @@ from parentlink.campaigns.models import (
 )
 from parentlink.db import db
 from parentlink.directory.models import Contact, Pupil, PupilContact
-from parentlink.office.queries import YEAR_ORDER, Coverage
+from parentlink.office.queries import Coverage, coverage_tree
 
 TARGET_PERCENT = 90  # the line the office aims for by the closing date
 
@@ -57,19 +57,7 @@ def school_coverage(school_id: int, version: AgreementVersion | None) -> Coverag
     rows = db.session.execute(
         query.where(current).group_by(Pupil.year_group, Pupil.class_name)
     ).all()
-    years: dict[str, Coverage] = {}
-    for year, class_name, pupils, done in rows:
-        group = years.setdefault(year, Coverage(year, 0, 0))
-        group.children.append(Coverage(class_name, pupils, int(done or 0)))
-        group.pupils += pupils
-        group.covered += int(done or 0)
-    order = {name: i for i, name in enumerate(YEAR_ORDER)}
-    ordered = sorted(years.values(), key=lambda g: (order.get(g.label, 99), g.label))
-    for group in ordered:
-        group.children.sort(key=lambda c: c.label)
-    return Coverage(
-        "Whole school", sum(g.pupils for g in ordered), sum(g.covered for g in ordered), ordered
-    )
+    return coverage_tree(rows)
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,12 @@ def coverage(campaign: Campaign) -> Coverage:
         .where(_audience(campaign))
         .group_by(Pupil.year_group, Pupil.class_name)
     ).all()
+    return coverage_tree(rows)
+
+
+def coverage_tree(rows) -> Coverage:
+    """(year group, class, pupils, covered) rows as the whole school, its year groups in
+    school order and their classes."""
     years: dict[str, Coverage] = {}
     for year, class_name, pupils, done in rows:
         group = years.setdefault(year, Coverage(year, 0, 0))
