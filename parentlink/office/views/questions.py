@@ -112,25 +112,21 @@ def reply(response_id: int):
     return _back(f"Your reply to {contact.first_name} {contact.last_name} is on its way by {how}.")
 
 
-def answered(response_id: int):
+def _follow_up(response_id: int, action, done: str):
+    """Mark answered or pass on: the action, or the page again with its reason."""
     response = _question(response_id)
     contact = response.confirmation.invitation.contact
     try:
-        mark_answered(response, staff_id=current_user.id)
+        action(response, staff_id=current_user.id)
     except QuestionError as exc:
         db.session.rollback()
         return questions(error=(response_id, str(exc)), status=422)
-    return _back(f"{contact.first_name} {contact.last_name}'s question is marked answered.")
+    return _back(f"{contact.first_name} {contact.last_name}'s question {done}.")
+
+
+def answered(response_id: int):
+    return _follow_up(response_id, mark_answered, "is marked answered")
 
 
 def to_dsl(response_id: int):
-    response = _question(response_id)
-    contact = response.confirmation.invitation.contact
-    try:
-        pass_to_dsl(response, staff_id=current_user.id)
-    except QuestionError as exc:
-        db.session.rollback()
-        return questions(error=(response_id, str(exc)), status=422)
-    return _back(
-        f"{contact.first_name} {contact.last_name}'s question is with the safeguarding lead."
-    )
+    return _follow_up(response_id, pass_to_dsl, "is with the safeguarding lead")
