@@ -64,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from parentlink.concerns.office_routes import blueprint as concerns_office
     from parentlink.concerns.routes import blueprint as concerns
+    from parentlink.messaging.notify_webhooks import blueprint as notify_webhooks
     from parentlink.messaging.webhooks import blueprint as webhooks
     from parentlink.office.routes import blueprint as office
     from parentlink.parents.routes import blueprint as parents
@@ -71,9 +72,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(parents)
     app.register_blueprint(office)
     app.register_blueprint(webhooks)
+    app.register_blueprint(notify_webhooks)
     app.register_blueprint(concerns)
     app.register_blueprint(concerns_office)
     extensions.csrf.exempt(webhooks)  # Twilio signs its requests instead
+    extensions.csrf.exempt(notify_webhooks)  # Notify sends a bearer token instead
 
     if settings.is_development(app.config):
         from parentlink.dev.routes import blueprint as dev

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -49,6 +50,10 @@ def instance_dir() -> Path:
     return Path(os.environ.get("PARENTLINK_INSTANCE_DIR") or "instance").resolve()
 
 
+NOTIFY_API_URL = "https://api.notifications.service.gov.uk"
+NOTIFY_PER_SECOND = 3000 / 60  # Notify's limit: 3,000 requests a minute per service
+
+
 def from_environment(instance_path: str) -> dict:
     """Read every setting once. Unknown PARENTLINK_* variables are ignored."""
     env = os.environ.get
@@ -67,6 +72,14 @@ def from_environment(instance_path: str) -> dict:
         "TWILIO_AUTH_TOKEN": env("PARENTLINK_TWILIO_AUTH_TOKEN", ""),
         "TWILIO_FROM": env("PARENTLINK_TWILIO_FROM", ""),
         "TWILIO_API_URL": env("PARENTLINK_TWILIO_API_URL", "https://api.twilio.com").rstrip("/"),
+        # GOV.UK Notify (PARENTLINK_SMS_GATEWAY / PARENTLINK_EMAIL_GATEWAY = notify).
+        "NOTIFY_API_KEY": env("PARENTLINK_NOTIFY_API_KEY", "").strip(),
+        "NOTIFY_SMS_TEMPLATE_ID": env("PARENTLINK_NOTIFY_SMS_TEMPLATE_ID", "").strip(),
+        "NOTIFY_EMAIL_TEMPLATE_ID": env("PARENTLINK_NOTIFY_EMAIL_TEMPLATE_ID", "").strip(),
+        "NOTIFY_SMS_SENDER_ID": env("PARENTLINK_NOTIFY_SMS_SENDER_ID", "").strip(),
+        "NOTIFY_EMAIL_REPLY_TO_ID": env("PARENTLINK_NOTIFY_EMAIL_REPLY_TO_ID", "").strip(),
+        "NOTIFY_API_URL": env("PARENTLINK_NOTIFY_API_URL", NOTIFY_API_URL).rstrip("/"),
+        "NOTIFY_CALLBACK_TOKEN": env("PARENTLINK_NOTIFY_CALLBACK_TOKEN", ""),
         "MAIL_SERVER": env("PARENTLINK_SMTP_HOST", "localhost"),
         "MAIL_PORT": _int("PARENTLINK_SMTP_PORT", 25),
         "MAIL_USERNAME": env("PARENTLINK_SMTP_USERNAME") or None,
@@ -177,11 +190,12 @@ def check_for_production(config: dict) -> None:
     name that is not a development one counts as production (a typo must not be unsafe).
     Each refusal is one line that names the variable and the fix."""
     check_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    check_notify(config)
     if is_development(config):
         return
     for name, allowed in (
-        ("SMS_GATEWAY", ("twilio", "sandbox")),
-        ("EMAIL_GATEWAY", ("smtp", "sandbox")),
+        ("SMS_GATEWAY", ("twilio", "notify", "sandbox")),
+        ("EMAIL_GATEWAY", ("smtp", "notify", "sandbox")),
     ):
         if config.get(name) not in allowed:
             raise ConfigError(
@@ -221,6 +235,13 @@ def check_for_production(config: dict) -> None:
                     f"PARENTLINK_{name} is empty: the Twilio gateway needs it "
                     "(from the Twilio console), or set PARENTLINK_SMS_GATEWAY otherwise."
                 )
+    if "notify" in (config.get("SMS_GATEWAY"), config.get("EMAIL_GATEWAY")):
+        if len(config.get("NOTIFY_CALLBACK_TOKEN") or "") < 10:
+            raise ConfigError(
+                "PARENTLINK_NOTIFY_CALLBACK_TOKEN must be set (10 characters or more): the "
+                "same bearer token you enter for the callbacks in Notify's 'API integration' "
+                "page, so delivery receipts and replies reach ParentLink."
+            )
     if not config.get("ALLOW_SANDBOX_IN_PRODUCTION"):
         for name, real in (("SMS_GATEWAY", "twilio"), ("EMAIL_GATEWAY", "smtp")):
             if config.get(name) == "sandbox":
@@ -236,3 +257,64 @@ DEVELOPMENT_NAMES = frozenset({"development", "demo", "test"})
 
 def is_development(config: dict) -> bool:
     return config.get("ENV_NAME") in DEVELOPMENT_NAMES
+
+
+def check_notify(config: dict) -> None:
+    """When a channel goes through GOV.UK Notify, its settings must be usable: one clear
+    line per mistake, naming the variable and where to find the value."""
+    channels = [
+        channel
+        for channel, name in (("sms", "SMS_GATEWAY"), ("email", "EMAIL_GATEWAY"))
+        if config.get(name) == "notify"
+    ]
+    if not channels:
+        return
+    from parentlink.messaging.gateways.notify import parse_api_key
+
+    key = config.get("NOTIFY_API_KEY") or ""
+    if not key:
+        raise ConfigError(
+            "PARENTLINK_NOTIFY_API_KEY is empty: the Notify gateway needs an API key (Notify: "
+            "'API integration' > 'API keys' > 'Create an API key', type 'Live')."
+        )
+    try:
+        parse_api_key(key)
+    except ValueError as exc:
+        raise ConfigError(f"PARENTLINK_NOTIFY_API_KEY {exc}.") from None
+    names = [f"NOTIFY_{channel.upper()}_TEMPLATE_ID" for channel in channels]
+    for name in names:
+        if not config.get(name):
+            raise ConfigError(
+                f"PARENTLINK_{name} is empty: create the template in Notify (its content only "
+                "the placeholders ParentLink fills) and copy its ID from the template's page."
+            )
+    for name in [*names, "NOTIFY_SMS_SENDER_ID", "NOTIFY_EMAIL_REPLY_TO_ID"]:
+        value = config.get(name)
+        if value and not _is_uuid(value):
+            raise ConfigError(
+                f"PARENTLINK_{name} must be an ID as Notify shows it "
+                f"(like 8e222534-7f05-4972-86e3-17c5d9f894e2), not {value!r}."
+            )
+    url = urlsplit(config.get("NOTIFY_API_URL") or "")
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ConfigError(
+            f"PARENTLINK_NOTIFY_API_URL must be an http(s) address, not "
+            f"{config.get('NOTIFY_API_URL')!r} (leave it unset for GOV.UK Notify itself)."
+        )
+    if (config.get("NOTIFY_API_URL") or "").rstrip("/") == NOTIFY_API_URL:
+        rates = {"sms": config.get("SMS_PER_SECOND"), "email": config.get("EMAIL_PER_SECOND")}
+        shared = [float(rates[channel] or 0) for channel in channels]
+        if any(rate <= 0 for rate in shared) or sum(shared) > NOTIFY_PER_SECOND:
+            raise ConfigError(
+                "GOV.UK Notify takes at most 3,000 requests a minute per service: "
+                "PARENTLINK_SMS_PER_SECOND and PARENTLINK_EMAIL_PER_SECOND (for the channels "
+                "Notify sends) must each be above 0 and add up to 50 or less."
+            )
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True

@@ -21,8 +21,11 @@ from parentlink.messaging.models import Message, MessageKind
 from parentlink.messaging.outbox import enqueue, render
 from parentlink.schools.models import School
 
-# Twilio errors about the number itself (not our account, not the text).
-FALLBACK_CODES = frozenset({"21211", "21214", "21610", "21612", "21614"})
+# Twilio errors about the number itself (not our account, not the text), and Notify's
+# refusal of a number or an address (gateways/notify.py).
+FALLBACK_CODES = frozenset(
+    {"21211", "21214", "21610", "21612", "21614", "notify-bad-number", "notify-bad-email"}
+)
 UNSUBSCRIBED = "21610"
 INVITATION_KINDS = frozenset(
     {

@@ -39,7 +39,9 @@ class InboundResult:
     repeated: bool = False
 
 
-def receive_sms(*, sid: str, from_number: str, to_number: str, body: str) -> InboundResult:
+def receive_sms(
+    *, sid: str, from_number: str, to_number: str, body: str, source: str = "twilio"
+) -> InboundResult:
     existing = db.session.scalar(select(InboundMessage).where(InboundMessage.provider_id == sid))
     if existing is not None:
         return InboundResult(existing, _help_text(existing), repeated=True)
@@ -67,7 +69,7 @@ def receive_sms(*, sid: str, from_number: str, to_number: str, body: str) -> Inb
     db.session.add(inbound)
     if keyword is InboundKeyword.STOP:
         for contact in contacts:
-            _opt_out(contact, at)
+            _opt_out(contact, at, source)
     elif keyword is InboundKeyword.START:
         for contact in contacts:
             if contact.sms_opted_out:
@@ -82,7 +84,7 @@ def receive_sms(*, sid: str, from_number: str, to_number: str, body: str) -> Inb
     return InboundResult(inbound, _help_text(inbound))
 
 
-def _opt_out(contact: Contact, at) -> None:
+def _opt_out(contact: Contact, at, source: str) -> None:
     if not contact.sms_opted_out:
         contact.sms_opted_out = True
         record(
@@ -101,7 +103,7 @@ def _opt_out(contact: Contact, at) -> None:
     reason = "the parent replied STOP"
     for message in queued:
         fall_back(message, at, reason, flag=False)  # invitations go by email instead
-        message.note(at, "twilio", "opted-out", detail=reason)
+        message.note(at, source, "opted-out", detail=reason)
         message.fail(at, reason)
 
 

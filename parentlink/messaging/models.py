@@ -55,7 +55,9 @@ MESSAGE_TRANSITIONS = {
     _S.SENDING: frozenset(
         {_S.QUEUED, _S.SENT, _S.FAILED, _S.DELIVERED, _S.UNDELIVERED, _S.BOUNCED}
     ),
-    _S.SENT: frozenset({_S.DELIVERED, _S.UNDELIVERED, _S.FAILED, _S.BOUNCED}),
+    # sent -> queued: the provider took it and then reported it never left (GOV.UK Notify's
+    # `technical-failure`, not charged): the one other way back, through `provider_dropped`.
+    _S.SENT: frozenset({_S.DELIVERED, _S.UNDELIVERED, _S.FAILED, _S.BOUNCED, _S.QUEUED}),
     _S.DELIVERED: frozenset({_S.BOUNCED}),  # an email can bounce after the relay took it
 }
 FINAL = frozenset({_S.DELIVERED, _S.UNDELIVERED, _S.FAILED, _S.BOUNCED})
@@ -71,6 +73,20 @@ TWILIO_STATUS = {
     "undelivered": _S.UNDELIVERED,
     "failed": _S.FAILED,
     "read": _S.DELIVERED,
+}
+
+# GOV.UK Notify's statuses (SMS and email). created / sending / pending say the provider
+# has it and is still trying: our `sent`. `sent` is Notify's word for an international text
+# that left without a delivery report: as far as anyone will know, delivered. The failures
+# are handled in notify_receipts.py (technical-failure is sent again, not a final status).
+NOTIFY_STATUS = {
+    "created": _S.SENT,
+    "sending": _S.SENT,
+    "pending": _S.SENT,
+    "sent": _S.DELIVERED,
+    "delivered": _S.DELIVERED,
+    "permanent-failure": _S.FAILED,
+    "temporary-failure": _S.UNDELIVERED,
 }
 
 
@@ -217,6 +233,17 @@ class Message(db.Model):
     def bounced(self, at: datetime, reason: str) -> None:
         """The receiving mail system refused it, at once or in a later report (DSN)."""
         self._move(MessageStatus.BOUNCED, at)
+        self.last_error = reason[:500]
+
+    def provider_dropped(self, at: datetime, when: datetime, reason: str) -> None:
+        """The provider took it, then reported that it never left (nothing was delivered
+        or charged): queue it to be sent again at `when`, as a new attempt."""
+        if self.status is not MessageStatus.SENT:
+            raise InvalidTransition(f"only a sent message can be dropped ({self.status})")
+        self._move(MessageStatus.QUEUED, at)
+        self.provider_id = None
+        self.sent_at = None
+        self.next_attempt_at = when
         self.last_error = reason[:500]
 
     def apply_provider_status(

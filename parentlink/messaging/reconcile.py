@@ -8,6 +8,8 @@ twice, so first we ask the provider:
 - SMS: Twilio's message list, filtered by recipient, newest first, back to a little before
   the attempt began; a message with the same body means it was accepted (we record its
   SID and move on). The body holds the personal link, so it identifies the message.
+- GOV.UK Notify (SMS or email): its notifications with our reference (our message id)
+  to the same recipient, created since a little before the attempt began.
 - Email: SMTP cannot be asked, so the message is sent again with the same Message-ID
   (stable across attempts): receiving systems treat it as the same message.
 
@@ -78,9 +80,13 @@ def reconcile_expired(outgoing_for: Callable[[Message], Outgoing], limit: int = 
                 message.note(at, "reconcile", "failed", detail="lease expired too often")
                 message.fail(at, f"gave up after {message.attempts} interrupted attempts")
             else:
+                asked = (
+                    message.channel is Channel.SMS
+                    or current_app.config["EMAIL_GATEWAY"] == "notify"
+                )
                 what = (
                     "not found at the provider"
-                    if message.channel is Channel.SMS
+                    if asked
                     else ("cannot be checked over SMTP: resent with the same Message-ID")
                 )
                 message.note(at, "reconcile", "requeued", detail=f"lease expired; {what}")

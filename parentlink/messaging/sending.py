@@ -33,7 +33,9 @@ def send_all(batch: list[Outgoing]) -> dict[int, SendResult]:
             continue
         gateway = gateway_for(channel)
         bucket = bucket_for(channel)
-        if channel is Channel.SMS:
+        # One request per message (Twilio, Notify): through the pool, each paced and able
+        # to slow the shared rate on a 429. SMTP: one connection for the batch's emails.
+        if getattr(gateway, "per_message", channel is Channel.SMS):
             for item in items:
                 futures.append(([item], pool.submit(_send_one, app, gateway, bucket, item)))
         else:

@@ -31,9 +31,21 @@ def _build(channel: Channel) -> Gateway:
             from_=config["TWILIO_FROM"],
             api_url=config["TWILIO_API_URL"],
         )
+    if kind == "notify":
+        from parentlink.messaging.gateways.notify import NotifyGateway
+
+        sms = channel is Channel.SMS
+        return NotifyGateway(
+            channel.value,
+            api_key=config["NOTIFY_API_KEY"],
+            template_id=config["NOTIFY_SMS_TEMPLATE_ID" if sms else "NOTIFY_EMAIL_TEMPLATE_ID"],
+            base_url=config["NOTIFY_API_URL"],
+            sms_sender_id=config["NOTIFY_SMS_SENDER_ID"] if sms else None,
+            email_reply_to_id=None if sms else config["NOTIFY_EMAIL_REPLY_TO_ID"],
+        )
     if channel is Channel.EMAIL and kind == "smtp":
         from parentlink.extensions import mail
         from parentlink.messaging.gateways.smtp_email import SmtpEmailGateway
 
         return SmtpEmailGateway(mail)
-    raise ValueError(f"unknown {channel.value} gateway {kind!r} (use sandbox, twilio or smtp)")
+    raise ValueError(f"unknown {channel.value} gateway {kind!r} (use sandbox, notify, twilio or smtp)")
