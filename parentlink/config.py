@@ -235,13 +235,13 @@ def check_for_production(config: dict) -> None:
                     f"PARENTLINK_{name} is empty: the Twilio gateway needs it "
                     "(from the Twilio console), or set PARENTLINK_SMS_GATEWAY otherwise."
                 )
-    if "notify" in (config.get("SMS_GATEWAY"), config.get("EMAIL_GATEWAY")):
-        if len(config.get("NOTIFY_CALLBACK_TOKEN") or "") < 10:
-            raise ConfigError(
-                "PARENTLINK_NOTIFY_CALLBACK_TOKEN must be set (10 characters or more): the "
-                "same bearer token you enter for the callbacks in Notify's 'API integration' "
-                "page, so delivery receipts and replies reach ParentLink."
-            )
+    notify = "notify" in (config.get("SMS_GATEWAY"), config.get("EMAIL_GATEWAY"))
+    if notify and len(config.get("NOTIFY_CALLBACK_TOKEN") or "") < 10:
+        raise ConfigError(
+            "PARENTLINK_NOTIFY_CALLBACK_TOKEN must be set (10 characters or more): the "
+            "same bearer token you enter for the callbacks in Notify's 'API integration' "
+            "page, so delivery receipts and replies reach ParentLink."
+        )
     if not config.get("ALLOW_SANDBOX_IN_PRODUCTION"):
         for name, real in (("SMS_GATEWAY", "twilio"), ("EMAIL_GATEWAY", "smtp")):
             if config.get(name) == "sandbox":

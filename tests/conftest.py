@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 from parentlink import create_app
 from parentlink.core.clock import FrozenClock
 from parentlink.db import db
+from tests.fakes.notify_api import NotifyCompatibleServer
 from tests.fakes.smtp import CapturingSMTPServer
 from tests.fakes.twilio_api import TwilioCompatibleServer
 
@@ -132,6 +133,12 @@ def smtp_server():
 @pytest.fixture
 def twilio_server():
     with TwilioCompatibleServer(auth_token=TEST_AUTH_TOKEN) as server:
+        yield server
+
+
+@pytest.fixture
+def notify_server():
+    with NotifyCompatibleServer() as server:
         yield server
 
 

@@ -41,13 +41,12 @@ CLOCK_SKEW = 30  # seconds either way, as Notify allows
 PAGE = 250
 EMAIL = re.compile(r"^[^@\s]+@([^.@\s]+\.)+[^.@\s]+$")
 PLACEHOLDER = re.compile(r"\(\(([^()]+)\)\)")
-SMS_STATUSES = ("created", "sending", "pending", "sent", "delivered")
 FAILURES = ("permanent-failure", "temporary-failure", "technical-failure")
 ALL_STATUSES = (
-    "cancelled created sending sent delivered pending failed technical-failure "
-    "temporary-failure permanent-failure pending-virus-check validation-failed "
-    "virus-scan-failed returned-letter accepted received"
-).split()
+    *("cancelled", "created", "sending", "sent", "delivered", "pending", "failed"),
+    *("technical-failure", "temporary-failure", "permanent-failure", "pending-virus-check"),
+    *("validation-failed", "virus-scan-failed", "returned-letter", "accepted", "received"),
+)
 
 
 def _stamp(at: datetime) -> str:
@@ -309,7 +308,9 @@ class NotifyCompatibleServer:
         if not header:
             return _error(401, "AuthError", "Unauthorized: authentication token must be provided")
         if header[:7].title() != "Bearer ":
-            return _error(401, "AuthError", "Unauthorized: authentication bearer scheme must be used")
+            return _error(
+                401, "AuthError", "Unauthorized: authentication bearer scheme must be used"
+            )
         token = header[7:]
         try:
             unverified = jwt.decode(token, options={"verify_signature": False})
@@ -412,7 +413,8 @@ class NotifyCompatibleServer:
         if template is None:
             return "BadRequestError", "Template not found"
         if template["type"] != kind:
-            return "BadRequestError", f"{kind} template is not suitable for {template['type']} notification"
+            suitable = f"{kind} template is not suitable for {template['type']} notification"
+            return "BadRequestError", suitable
         sender = data.get("sms_sender_id") if kind == "sms" else data.get("email_reply_to_id")
         known = self.sms_sender_id if kind == "sms" else self.email_reply_to_id
         if sender is not None and sender != known:
@@ -519,7 +521,8 @@ class NotifyCompatibleServer:
         filters = "&".join(f"{k}={v}" for k, v in query.items() if k != "older_than")
         links = {"current": f"{self.base_url}/v2/notifications?{filters}"}
         if page:
-            links["next"] = f"{self.base_url}/v2/notifications?{filters}&older_than={page[-1]['id']}"
+            older = page[-1]["id"]
+            links["next"] = f"{self.base_url}/v2/notifications?{filters}&older_than={older}"
         return self._json({"notifications": page, "links": links})
 
     def _over_limit(self) -> bool:
@@ -547,4 +550,5 @@ class NotifyCompatibleServer:
 
 
 def _clock_error() -> Response:
-    return _error(403, "AuthError", "Error: Your system clock must be accurate to within 30 seconds")
+    message = "Error: Your system clock must be accurate to within 30 seconds"
+    return _error(403, "AuthError", message)

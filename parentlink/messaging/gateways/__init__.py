@@ -48,4 +48,6 @@ def _build(channel: Channel) -> Gateway:
         from parentlink.messaging.gateways.smtp_email import SmtpEmailGateway
 
         return SmtpEmailGateway(mail)
-    raise ValueError(f"unknown {channel.value} gateway {kind!r} (use sandbox, notify, twilio or smtp)")
+    raise ValueError(
+        f"unknown {channel.value} gateway {kind!r} (use sandbox, notify, twilio or smtp)"
+    )

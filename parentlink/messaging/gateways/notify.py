@@ -133,7 +133,8 @@ class NotifyGateway:
         except APIError as exc:
             return self._failure(exc)
         except requests.RequestException as exc:  # the client wraps these; to be safe
-            return SendResult.retry(f"could not reach GOV.UK Notify at {self.base_url}: {exc}", DOWN)
+            reason = f"could not reach GOV.UK Notify at {self.base_url}: {exc}"
+            return SendResult.retry(reason, DOWN)
         notification_id = str((answer or {}).get("id") or "")
         if not notification_id:
             return SendResult.retry("GOV.UK Notify answered without a notification id", DOWN)
@@ -162,8 +163,8 @@ class NotifyGateway:
             for notification in found:
                 if notification.get("type") != self.channel:
                     continue
-                given = notification.get("phone_number" if self.channel == "sms" else "email_address")
-                if not same_recipient(self.channel, given or "", outgoing.to):
+                field = "phone_number" if self.channel == "sms" else "email_address"
+                if not same_recipient(self.channel, notification.get(field) or "", outgoing.to):
                     continue
                 created = _parse_time(notification.get("created_at"))
                 if created is not None and created < since:
