@@ -31,6 +31,7 @@ class MessageKind(enum.Enum):
     TEST = "test"  # "send a test SMS / email to me" on the settings page
     STAFF_INVITE = "staff-invite"  # a new staff member's link to choose a password
     QUESTION_REPLY = "question-reply"  # the office's answer to a parent's question
+    HELP_REPLY = "help-reply"  # the answer to a texted HELP, when it cannot go in the reply
 
 
 class MessageStatus(enum.Enum):

@@ -31,6 +31,7 @@ from parentlink.campaigns.models import Invitation
 from parentlink.core.clock import now
 from parentlink.core.tokens import hash_token, new_token
 from parentlink.db import db
+from parentlink.directory.models import Channel
 from parentlink.messaging.fallback import INVITATION_KINDS, fall_back
 from parentlink.messaging.gateways.notify import message_id_from, same_recipient
 from parentlink.messaging.inbound import InboundResult, receive_sms
@@ -38,8 +39,10 @@ from parentlink.messaging.models import (
     LINK_PLACEHOLDER,
     NOTIFY_STATUS,
     Message,
+    MessageKind,
     MessageStatus,
 )
+from parentlink.messaging.outbox import Rendered, enqueue
 from parentlink.messaging.pacing import backoff
 
 TECHNICAL_FAILURE = "technical-failure"
@@ -125,6 +128,15 @@ def receive_reply(payload: dict) -> InboundResult:
         body=str(payload.get("message", payload.get("content")) or ""),
         source=SOURCE,
     )
+    inbound = result.message
+    if result.reply and not result.repeated and inbound.school_id is not None:
+        enqueue(
+            school_id=inbound.school_id,
+            kind=MessageKind.HELP_REPLY,
+            channel=Channel.SMS,
+            rendered=Rendered(body=result.reply),
+            to=inbound.from_number,
+        )
     return result
 
 
