@@ -42,8 +42,9 @@ from parentlink.messaging.models import (
     MessageKind,
     MessageStatus,
 )
-from parentlink.messaging.outbox import Rendered, enqueue
+from parentlink.messaging.outbox import enqueue, render
 from parentlink.messaging.pacing import backoff
+from parentlink.schools.models import School
 
 TECHNICAL_FAILURE = "technical-failure"
 SOURCE = "notify"
@@ -134,7 +135,12 @@ def receive_reply(payload: dict) -> InboundResult:
             school_id=inbound.school_id,
             kind=MessageKind.HELP_REPLY,
             channel=Channel.SMS,
-            rendered=Rendered(body=result.reply),
+            rendered=render(
+                MessageKind.HELP_REPLY,
+                Channel.SMS,
+                reply=result.reply,
+                school=db.session.get(School, inbound.school_id),
+            ),
             to=inbound.from_number,
         )
     return result

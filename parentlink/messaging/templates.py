@@ -43,6 +43,8 @@ PLACEHOLDERS: dict[MessageKind, frozenset[str]] = {
     _K.TEST: frozenset({"school", "staff", "one_way"}),
     _K.STAFF_INVITE: frozenset({"school", "staff", "link", "valid_hours", "one_way"}),
     _K.QUESTION_REPLY: frozenset({"school", "contact", "point", "reply", "link", "one_way"}),
+    # the answer to a texted HELP (inbound.py writes it, as for Twilio's reply)
+    _K.HELP_REPLY: frozenset({"school", "reply", "one_way"}),
 }
 REQUIRED: dict[MessageKind, frozenset[str]] = {
     _K.INVITE: frozenset({"link", "children"}),
@@ -59,6 +61,7 @@ REQUIRED: dict[MessageKind, frozenset[str]] = {
     _K.TEST: frozenset({"school"}),
     _K.STAFF_INVITE: frozenset({"link"}),
     _K.QUESTION_REPLY: frozenset({"reply"}),
+    _K.HELP_REPLY: frozenset({"reply"}),
 }
 
 
@@ -82,6 +85,7 @@ SUBJECTS = {
     _K.CONCERN_DIGEST: "Open concerns today",
     _K.ROUND_NOTICE: "ParentLink: a termly round is about to start",
     _K.QUESTION_REPLY: "The school's answer to your question",
+    _K.HELP_REPLY: "ParentLink: help",
 }
 # What a check renders with: every attribute a template may use, and no more.
 SAMPLE = {

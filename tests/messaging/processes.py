@@ -44,3 +44,25 @@ def sending_any_time() -> None:
     for school in db.session.scalars(db.select(School)):
         set_sending_window(school, time(0, 0), time(0, 0), actor="test")
     db.session.commit()
+
+
+def notify_dispatcher_env(database_url: str, notify_server, **settings: object) -> dict[str, str]:
+    """A `parentlink dispatch` process that sends SMS and email through GOV.UK Notify (the
+    local Notify-compatible server)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARENTLINK_")}
+    env.update(
+        PARENTLINK_ENV="test",
+        PARENTLINK_DATABASE_URL=database_url,
+        PARENTLINK_PUBLIC_URL="http://parentlink.test",
+        PARENTLINK_SMS_GATEWAY="notify",
+        PARENTLINK_EMAIL_GATEWAY="notify",
+        PARENTLINK_NOTIFY_API_URL=notify_server.base_url,
+        PARENTLINK_NOTIFY_API_KEY=notify_server.live_key,
+        PARENTLINK_NOTIFY_SMS_TEMPLATE_ID=notify_server.sms_template_id,
+        PARENTLINK_NOTIFY_EMAIL_TEMPLATE_ID=notify_server.email_template_id,
+        PARENTLINK_NOTIFY_CALLBACK_TOKEN=notify_server.callback_token,
+        PARENTLINK_SMS_PER_SECOND="0",
+        PARENTLINK_EMAIL_PER_SECOND="0",
+    )
+    env.update({f"PARENTLINK_{k}": str(v) for k, v in settings.items()})
+    return env
