@@ -4,7 +4,7 @@ The one exception to "the outbox is the only way out": the staff member is waiti
 gateway's answer, so the message is sent inside the request. It is still a row in the
 outbox (kind `test`, already claimed, so the dispatcher never picks it up) with its
 delivery events, so it shows in the message log like any other; a later delivery report
-from Twilio moves it on as usual. A passing fault (Twilio 5xx, a mail server that is
+from Twilio or GOV.UK Notify moves it on as usual. A passing fault (Twilio 5xx, a mail server that is
 down) is not retried: the message fails and the page says why, so nothing surprising
 arrives an hour later.
 """
@@ -31,12 +31,13 @@ from parentlink.messaging.outbox import enqueue, render
 class GatewayAnswer:
     channel: Channel
     to: str
-    gateway: str  # "twilio", "smtp" or "sandbox"
+    gateway: str  # "twilio", "notify", "smtp" or "sandbox"
     accepted: bool
     provider_id: str | None = None
     provider_status: str | None = None
     reason: str | None = None
     error_code: str | None = None
+    description: str | None = None  # the provider's answer in words (GOV.UK Notify's)
 
 
 def send_test_message(school, staff, channel: Channel) -> GatewayAnswer:
@@ -79,6 +80,7 @@ def send_test_message(school, staff, channel: Channel) -> GatewayAnswer:
         provider_status=result.provider_status,
         reason=result.reason,
         error_code=result.error_code,
+        description=result.extra.get("description"),
     )
     record(
         "settings.test_message",

@@ -212,7 +212,13 @@ def _test(channel: Channel):
         answer = send_test_message(school, current_user, channel)
         what = "text message" if channel is Channel.SMS else "email"
         to = display_mobile(answer.to) if channel is Channel.SMS else answer.to
-        if answer.accepted:
+        if answer.accepted and answer.description:  # GOV.UK Notify's answer, in words
+            flash(
+                f"Test {what} to {to}: {answer.description} "
+                f"(status {answer.provider_status}).",
+                "success",
+            )
+        elif answer.accepted:
             flash(
                 f"Test {what} to {to}: accepted by {answer.gateway} "
                 f"(id {answer.provider_id}, status {answer.provider_status}).",
