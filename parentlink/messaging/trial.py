@@ -4,8 +4,8 @@ The one exception to "the outbox is the only way out": the staff member is waiti
 gateway's answer, so the message is sent inside the request. It is still a row in the
 outbox (kind `test`, already claimed, so the dispatcher never picks it up) with its
 delivery events, so it shows in the message log like any other; a later delivery report
-from Twilio or GOV.UK Notify moves it on as usual. A passing fault (Twilio 5xx, a mail server that is
-down) is not retried: the message fails and the page says why, so nothing surprising
+from Twilio or GOV.UK Notify moves it on as usual. A passing fault (a 5xx, a mail server
+that is down) is not retried: the message fails and the page says why, so nothing surprising
 arrives an hour later.
 """
 
