@@ -7,8 +7,10 @@ Parts: `sms` (dispatcher vs a bare loop calling the same twilio client against t
 local Twilio-compatible server; goal >= 0.8), `email` (dispatcher vs a bare smtplib loop
 over one connection to the same aiosmtpd server; goal >= 0.8), `rate` (with the SMS
 rate limit at R per second, the rate the server sees, for one dispatcher process and,
-on PostgreSQL, for two sharing the limit; goal within 5% of R) and `share` (two
-`parentlink dispatch` processes share the outbox; none sent twice). The 429 scenario is
+on PostgreSQL, for two sharing the limit; goal within 5% of R), `share` (two
+`parentlink dispatch` processes share the outbox; none sent twice) and `notify` (SMS through
+the dispatcher vs a bare loop over the official notifications-python-client, against the
+same local Notify-compatible server; goal >= 0.8; bench/notify.py). The 429 scenario is
 bench/throttled.py.
 
 How `sms` and `email` are timed: on a shared machine the speed of everything drifts by
@@ -64,6 +66,11 @@ def _serve(kind: str, conn) -> None:
 
         server = TwilioCompatibleServer(auth_token=AUTH_TOKEN).start()
         conn.send((server.base_url, server.account_sid))
+    elif kind == "notify":
+        from tests.fakes.notify_api import NotifyCompatibleServer
+
+        server = NotifyCompatibleServer().start()
+        conn.send(server.app_config(email=False))
     else:
         from tests.fakes.smtp import CapturingSMTPServer
 
@@ -83,6 +90,9 @@ def _serve(kind: str, conn) -> None:
             conn.send(None)
         elif command == "refused":
             conn.send((server.refused, list(server.refused_at)))
+        elif command == "stats" and kind == "notify":
+            keys = Counter((n["_to"], n["body"]) for n in server.notifications)
+            conn.send((len(server.notifications), max(keys.values(), default=0), []))
         elif command == "stats" and kind == "twilio":
             stamps = [m["created_at"].timestamp() for m in server.messages]
             keys = Counter((m["to"], m["body"]) for m in server.messages)
@@ -366,7 +376,7 @@ def bench_share(url: str, n: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("parts", nargs="*", default=["sms", "email", "rate", "share"])
+    parser.add_argument("parts", nargs="*", default=["sms", "email", "rate", "share", "notify"])
     parser.add_argument("--n", type=int, default=10_000, help="messages per part")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (sms, email)")
     parser.add_argument("--rate", type=float, default=100, help="SMS per second for `rate`")
@@ -383,6 +393,10 @@ def main() -> None:
             bench_rate(url, min(args.n, int(args.rate * 20)), args.rate, processes=2)
     if "share" in args.parts:
         bench_share(url, args.n)
+    if "notify" in args.parts:
+        from bench.notify import bench_notify
+
+        bench_notify(url, args.n, args.rounds)
 
 
 if __name__ == "__main__":

@@ -222,6 +222,13 @@ class NotifyCompatibleServer:
         with self._lock:
             self._daily = n
 
+    def clear(self) -> None:
+        with self._lock:
+            self.notifications.clear()
+            self._by_id.clear()
+            self._failures.clear()
+            self.requests = 0
+
     def sent_to(self) -> list[str]:
         with self._lock:
             return [n["_to"] for n in self.notifications]
