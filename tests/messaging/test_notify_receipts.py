@@ -115,6 +115,11 @@ def test_a_receipt_for_someone_elses_reference_changes_nothing(app, notify):
          "to": "+447700900777", "status": "permanent-failure"},  # another recipient
         {"reference": "parentlink-999999", "status": "delivered"},
         {"status": "delivered"},
+        {"reference": "parentlink-" + "9" * 30, "status": "delivered"},
+        {"reference": "parentlink-١", "status": "delivered"},  # a digit, not ASCII
+        {"reference": ["parentlink-1"], "to": 447700900001, "status": {"x": 1}},
+        {"id": {"x": 1}, "reference": f"parentlink-{message_id}", "to": ["+447700900001"],
+         "status": "delivered"},
     ]  # fmt: skip
     for body in forged:
         assert client.post("/webhooks/notify/status", json=body, headers=headers).status_code == 204
@@ -124,6 +129,26 @@ def test_a_receipt_for_someone_elses_reference_changes_nothing(app, notify):
         assert message.status is MessageStatus.SENT
         contact = db.session.get(Contact, message.contact_id)
         assert contact.details_flagged_at is None
+
+
+def test_a_reply_delivered_twice_is_kept_and_acted_on_once(app, notify):
+    _send(app, [family_row("P1", "C1")])
+    headers = {"Authorization": f"Bearer {notify.callback_token}"}
+    body = {"id": "d5f2a3a0-0000-4000-8000-0000000000aa", "source_number": "447700900001",
+            "destination_number": "07700900999", "message": "HELP",
+            "date_received": "2026-09-14T10:00:00.000000Z"}  # fmt: skip
+    client = app.test_client()
+    for _ in range(2):
+        assert (
+            client.post("/webhooks/notify/inbound", json=body, headers=headers).status_code == 204
+        )
+    for bad in ({"id": "x"}, {"source_number": "447700900001"}, []):
+        answer = client.post("/webhooks/notify/inbound", json=bad, headers=headers)
+        assert answer.status_code == 400
+    with app.app_context():
+        assert len(db.session.scalars(select(InboundMessage)).all()) == 1
+        replies = [m for m in _messages() if m.kind.value == "help-reply"]
+        assert len(replies) == 1 and replies[0].to_address == "+447700900001"
 
 
 def test_a_permanent_failure_flags_the_number_and_tries_email_once(app, notify):

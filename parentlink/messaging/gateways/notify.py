@@ -278,9 +278,12 @@ def reference_for(message_id: int) -> str:
     return f"parentlink-{message_id}"
 
 
-def message_id_from(reference: str | None) -> int | None:
-    prefix, _, number = (reference or "").partition("-")
-    return int(number) if prefix == "parentlink" and number.isdigit() else None
+def message_id_from(reference: object) -> int | None:
+    """Our message id from a `reference_for` reference; None for anything else."""
+    prefix, _, number = str(reference or "").partition("-")
+    if prefix != "parentlink" or not number.isascii() or not number.isdigit():
+        return None
+    return int(number) if len(number) <= 9 else None  # an id fits the database's integer
 
 
 def describe(answer: dict) -> str:
@@ -305,9 +308,11 @@ def _first_error(exc: APIError) -> tuple[str, str]:
         return "", str(getattr(exc, "message", "") or "")
 
 
-def same_recipient(channel: str, given: str, ours: str) -> bool:
+def same_recipient(channel: str, given: object, ours: str) -> bool:
     """Whether Notify's recipient is ours: addresses in any case; numbers in any of the forms
     Notify may give (+447700900123, 447700900123, 07700900123)."""
+    if not isinstance(given, str):
+        return False
     if channel == "email":
         return given.strip().lower() == ours.strip().lower()
     theirs = "".join(ch for ch in given if ch.isdigit())

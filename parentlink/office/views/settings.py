@@ -214,8 +214,7 @@ def _test(channel: Channel):
         to = display_mobile(answer.to) if channel is Channel.SMS else answer.to
         if answer.accepted and answer.description:  # GOV.UK Notify's answer, in words
             flash(
-                f"Test {what} to {to}: {answer.description} "
-                f"(status {answer.provider_status}).",
+                f"Test {what} to {to}: {answer.description} (status {answer.provider_status}).",
                 "success",
             )
         elif answer.accepted:
