@@ -199,7 +199,8 @@ def check_for_production(config: dict) -> None:
     ):
         if config.get(name) not in allowed:
             raise ConfigError(
-                f"PARENTLINK_{name} must be {' or '.join(allowed)}, not {config.get(name)!r}."
+                f"PARENTLINK_{name} must be {', '.join(allowed[:-1])} or {allowed[-1]}, "
+                f"not {config.get(name)!r}."
             )
     if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEV_SECRET_KEY:
         raise ConfigError(

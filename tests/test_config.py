@@ -154,7 +154,9 @@ def test_a_database_url_that_cannot_work_is_one_clear_line(monkeypatch, url, say
 
 def test_an_unknown_gateway_is_named_in_production(production):
     production.setenv("PARENTLINK_SMS_GATEWAY", "twillio")
-    with pytest.raises(ConfigError, match="PARENTLINK_SMS_GATEWAY must be twilio or sandbox"):
+    with pytest.raises(
+        ConfigError, match="PARENTLINK_SMS_GATEWAY must be twilio, notify or sandbox"
+    ):
         create_app()
 
 
@@ -261,3 +263,24 @@ def test_an_unhandled_error_shows_the_friendly_page_and_undoes_the_change(app):
         assert leak not in page
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(School)) == 0
+
+
+def test_production_with_notify_needs_its_callback_token(production):
+    """SMS through GOV.UK Notify, email still through SMTP: no Twilio settings needed, but
+    the bearer token for Notify's callbacks is."""
+    key = (
+        "parentlink_live-26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0"
+    )
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM"):
+        production.delenv(f"PARENTLINK_{name}", raising=False)
+    production.setenv("PARENTLINK_SMS_GATEWAY", "notify")
+    production.setenv("PARENTLINK_NOTIFY_API_KEY", key)
+    production.setenv("PARENTLINK_NOTIFY_SMS_TEMPLATE_ID", "f33517ff-2a88-4f6e-b855-c550268ce08a")
+    with pytest.raises(ConfigError, match="PARENTLINK_NOTIFY_CALLBACK_TOKEN must be set"):
+        create_app()
+    production.setenv("PARENTLINK_NOTIFY_CALLBACK_TOKEN", "a-long-random-token-for-notify")
+    app = create_app()
+    assert (app.config["SMS_GATEWAY"], app.config["EMAIL_GATEWAY"]) == ("notify", "smtp")
+    production.setenv("PARENTLINK_SMS_PER_SECOND", "60")
+    with pytest.raises(ConfigError, match="3,000 requests a minute"):
+        create_app()
