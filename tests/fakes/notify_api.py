@@ -367,7 +367,7 @@ class NotifyCompatibleServer:
         if failure:
             return _error(*failure)
         if self._over_limit():
-            key_type = request.environ["notify.key_type"].upper()
+            key_type = {"normal": "LIVE"}.get(request.environ["notify.key_type"], "TEAM")
             return _error(
                 429,
                 "RateLimitError",

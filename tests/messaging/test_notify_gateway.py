@@ -218,3 +218,19 @@ def test_settings_for_notify_are_checked_at_start_up(notify_server):
     create_app({**real, "SMS_PER_SECOND": 30, "EMAIL_PER_SECOND": 20})
     # email only through Notify, SMS through Twilio: the SMS template is not needed
     create_app({**good, "SMS_GATEWAY": "sandbox", "NOTIFY_SMS_TEMPLATE_ID": ""})
+
+
+def test_the_servers_limits_answer_as_notifys_do(notify_server):
+    gateway = _sms(notify_server)
+    notify_server.limit(30)  # a burst of 10, then half a request a second
+    results = [gateway.send(_text(message_id=i)) for i in range(12)]
+    assert [r.outcome for r in results[:10]] == [Outcome.ACCEPTED] * 10
+    assert results[10].error_code == n.RATE_LIMIT and results[10].slow_down
+    assert "Exceeded rate limit for key type LIVE of 30 requests per 60 seconds" in (
+        results[10].reason
+    )
+    notify_server.limit(None)
+    notify_server.daily_limit(len(notify_server.notifications))
+    refused = gateway.send(_text(message_id=99))
+    assert refused.error_code == n.DAILY_LIMIT and not refused.slow_down
+    assert f"Exceeded send limits ({len(notify_server.notifications)}) for today" in refused.reason
