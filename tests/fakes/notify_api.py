@@ -23,7 +23,6 @@ schema tests (phone number messages, callback bodies).
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 import urllib.error
@@ -32,15 +31,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import jwt
 from werkzeug.routing import Map, Rule
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-CLOCK_SKEW = 30  # seconds either way, as Notify allows
+from tests.fakes.notify_rules import PLACEHOLDER, authenticate, error, is_uuid, problem
+
 PAGE = 250
-EMAIL = re.compile(r"^[^@\s]+@([^.@\s]+\.)+[^.@\s]+$")
-PLACEHOLDER = re.compile(r"\(\(([^()]+)\)\)")
 FAILURES = ("permanent-failure", "temporary-failure", "technical-failure")
 ALL_STATUSES = (
     *("cancelled", "created", "sending", "sent", "delivered", "pending", "failed"),
@@ -51,48 +48,6 @@ ALL_STATUSES = (
 
 def _stamp(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _error(status: int, kind: str, message: str) -> Response:
-    body = {"status_code": status, "errors": [{"error": kind, "message": message}]}
-    return Response(json.dumps(body), status=status, mimetype="application/json")
-
-
-def _is_uuid(value: Any) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return isinstance(value, str)
-
-
-def uk_or_international(raw: str) -> tuple[str | None, str | None]:
-    """(the number as Notify stores it, None) or (None, the ValidationError message)."""
-    text = re.sub(r"[\s()\-.]", "", raw)
-    if not re.fullmatch(r"\+?\d+", text):
-        return None, "phone_number Must not contain letters or symbols"
-    digits = text.lstrip("+")
-    if digits.startswith("00"):
-        digits = digits[2:]
-    if text.startswith("+") or raw.strip().startswith("00"):
-        if not digits.startswith("44"):
-            if len(digits) < 8:
-                return None, "phone_number Not enough digits"
-            if len(digits) > 15:
-                return None, "phone_number Too many digits"
-            return "+" + digits, None
-        national = digits[2:]
-    elif digits.startswith("44") and len(digits) == 12:
-        national = digits[2:]
-    else:
-        national = digits[1:] if digits.startswith("0") else digits
-    if len(national) < 10:
-        return None, "phone_number Not enough digits"
-    if len(national) > 10:
-        return None, "phone_number Too many digits"
-    if not national.startswith("7"):
-        return None, "phone_number Not a UK mobile number"
-    return "+44" + national, None
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -229,14 +184,6 @@ class NotifyCompatibleServer:
             self._failures.clear()
             self.requests = 0
 
-    def sent_to(self) -> list[str]:
-        with self._lock:
-            return [n["_to"] for n in self.notifications]
-
-    def notification(self, nid: str) -> dict[str, Any]:
-        with self._lock:
-            return dict(self._by_id[nid])
-
     def set_status(self, nid: str, status: str) -> None:
         with self._lock:
             found = self._by_id[nid]
@@ -305,55 +252,21 @@ class NotifyCompatibleServer:
         try:
             endpoint, args = adapter.match()
         except Exception:  # noqa: BLE001 - any routing miss is Notify's 404
-            response = _error(404, "ResourceNotFound", "The requested URL was not found")
+            response = error(404, "ResourceNotFound", "The requested URL was not found")
         else:
-            response = self._authenticate(request) or self._dispatch(request, endpoint, args)
-        return response(environ, start_response)
-
-    def _authenticate(self, request: Request) -> Response | None:
-        header = request.headers.get("Authorization", "")
-        if not header:
-            return _error(401, "AuthError", "Unauthorized: authentication token must be provided")
-        if header[:7].title() != "Bearer ":
-            return _error(
-                401, "AuthError", "Unauthorized: authentication bearer scheme must be used"
+            response = authenticate(request, self.service_id, self._keys) or self._dispatch(
+                request, endpoint, args
             )
-        token = header[7:]
-        try:
-            unverified = jwt.decode(token, options={"verify_signature": False})
-        except jwt.PyJWTError:
-            return _error(403, "AuthError", "Invalid token: signature, api token is not valid")
-        if "iss" not in unverified:
-            return _error(403, "AuthError", "Invalid token: iss field not provided")
-        if not _is_uuid(unverified["iss"]):
-            return _error(403, "AuthError", "Invalid token: service id is not the right data type")
-        if unverified["iss"] != self.service_id:
-            return _error(403, "AuthError", "Invalid token: service not found")
-        for secret, (_, key_type) in self._keys.items():
-            try:
-                claims = jwt.decode(token, key=secret, algorithms=["HS256"], leeway=CLOCK_SKEW)
-            except (jwt.InvalidIssuedAtError, jwt.ImmatureSignatureError):
-                return _clock_error()
-            except jwt.InvalidAlgorithmError:
-                return _error(403, "AuthError", "Invalid token: algorithm used is not HS256")
-            except jwt.PyJWTError:
-                continue
-            if "iat" not in claims:
-                return _error(403, "AuthError", "Invalid token: iat field not provided")
-            if abs(time.time() - int(claims["iat"])) > CLOCK_SKEW:
-                return _clock_error()
-            request.environ["notify.key_type"] = key_type
-            return None
-        return _error(403, "AuthError", "Invalid token: API key not found")
+        return response(environ, start_response)
 
     def _dispatch(self, request: Request, endpoint: str, args: dict[str, str]) -> Response:
         if endpoint == "one":
-            if not _is_uuid(args["nid"]):
-                return _error(400, "ValidationError", "notification_id is not a valid UUID")
+            if not is_uuid(args["nid"]):
+                return error(400, "ValidationError", "notification_id is not a valid UUID")
             with self._lock:
                 found = self._by_id.get(args["nid"])
             if found is None:
-                return _error(404, "NoResultFound", "No result found")
+                return error(404, "NoResultFound", "No result found")
             return self._json(self._public(found))
         if endpoint == "list":
             return self._list(request)
@@ -365,10 +278,10 @@ class NotifyCompatibleServer:
         with self._lock:
             failure = self._failures.pop(0) if self._failures else None
         if failure:
-            return _error(*failure)
+            return error(*failure)
         if self._over_limit():
             key_type = {"normal": "LIVE"}.get(request.environ["notify.key_type"], "TEAM")
-            return _error(
+            return error(
                 429,
                 "RateLimitError",
                 f"Exceeded rate limit for key type {key_type} of "
@@ -377,66 +290,18 @@ class NotifyCompatibleServer:
         try:
             data = json.loads(request.get_data(as_text=True) or "null")
         except ValueError:
-            return _error(400, "BadRequestError", "Invalid JSON supplied in POST data")
+            return error(400, "BadRequestError", "Invalid JSON supplied in POST data")
         if not isinstance(data, dict):
-            return _error(400, "ValidationError", "POST data is not a JSON object")
-        problem = self._problem(data, kind, request.environ["notify.key_type"])
-        if problem:
-            return _error(400, *problem)
+            return error(400, "ValidationError", "POST data is not a JSON object")
+        refusal = problem(self, data, kind, request.environ["notify.key_type"])
+        if refusal:
+            return error(400, *refusal)
         with self._lock:
             if self._daily is not None and len(self.notifications) >= self._daily:
-                return _error(
+                return error(
                     429, "TooManyRequestsError", f"Exceeded send limits ({self._daily}) for today"
                 )
         return self._accept(data, kind)
-
-    def _problem(self, data: dict, kind: str, key_type: str) -> tuple[str, str] | None:
-        field = "phone_number" if kind == "sms" else "email_address"
-        for name in (field, "template_id"):
-            if name not in data:
-                return "ValidationError", f"{name} is a required property"
-        if not isinstance(data[field], str):
-            return "ValidationError", f"{field} {data[field]} is not of type string"
-        reference = data.get("reference")
-        if reference is not None and not isinstance(reference, str):
-            return "ValidationError", f"reference {reference} is not of type string"
-        if not _is_uuid(data["template_id"]):
-            return "ValidationError", "template_id is not a valid UUID"
-        personalisation = data.get("personalisation") or {}
-        if not isinstance(personalisation, dict):
-            return "ValidationError", f"personalisation {personalisation} is not of type object"
-        if kind == "sms":
-            number, message = uk_or_international(data[field])
-            if message:
-                return "ValidationError", message
-            if not number.startswith("+44") and not self.international:
-                return "BadRequestError", "Cannot send to international mobile numbers"
-            data["_to"] = number
-        else:
-            if not EMAIL.match(data[field].strip()):
-                return "ValidationError", "email_address Not a valid email address"
-            data["_to"] = data[field].strip().lower()
-        template = self.templates.get(data["template_id"])
-        if template is None:
-            return "BadRequestError", "Template not found"
-        if template["type"] != kind:
-            suitable = f"{kind} template is not suitable for {template['type']} notification"
-            return "BadRequestError", suitable
-        sender = data.get("sms_sender_id") if kind == "sms" else data.get("email_reply_to_id")
-        known = self.sms_sender_id if kind == "sms" else self.email_reply_to_id
-        if sender is not None and sender != known:
-            name = "sms_sender_id" if kind == "sms" else "email_reply_to_id"
-            return (
-                "BadRequestError",
-                f"{name} {sender} does not exist in database for service id {self.service_id}",
-            )
-        wanted = PLACEHOLDER.findall(template["content"] + (template["subject"] or ""))
-        missing = [name for name in dict.fromkeys(wanted) if name not in personalisation]
-        if missing:
-            return "BadRequestError", f"Missing personalisation: {', '.join(missing)}"
-        if key_type == "team" and data["_to"] not in self.team_members:
-            return "BadRequestError", "Can’t send to this recipient using a team-only API key"
-        return None
 
     def _accept(self, data: dict, kind: str) -> Response:
         template = self.templates[data["template_id"]]
@@ -499,14 +364,14 @@ class NotifyCompatibleServer:
         query = request.args
         status = query.get("status")
         if status and status not in ALL_STATUSES:
-            return _error(
+            return error(
                 400,
                 "ValidationError",
                 f"status {status} is not one of [{', '.join(ALL_STATUSES)}]",
             )
         kind = query.get("template_type")
         if kind and kind not in ("sms", "email", "letter"):
-            return _error(400, "ValidationError", f"{kind} is not one of [sms, email, letter]")
+            return error(400, "ValidationError", f"{kind} is not one of [sms, email, letter]")
         older_than = query.get("older_than")
         with self._lock:
             rows = list(reversed(self.notifications))  # newest first
@@ -554,8 +419,3 @@ class NotifyCompatibleServer:
     def _public(self, notification: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             return {k: v for k, v in notification.items() if not k.startswith("_")}
-
-
-def _clock_error() -> Response:
-    message = "Error: Your system clock must be accurate to within 30 seconds"
-    return _error(403, "AuthError", message)
