@@ -141,9 +141,7 @@ def test_the_safeguarding_lead_sees_the_traces_the_others_do_not(app, client, re
         assert contact.first_name in messages
 
 
-def test_the_jobs_page_does_not_tell_an_administrator_that_an_alert_went_out(
-    app, client, reported
-):
+def test_the_jobs_page_does_not_tell_an_administrator_that_an_alert_went_out(app, client, reported):
     """The concern alert job ran and alerted the DSL: the administrator's jobs page says it
     ran, not how many alerts it sent (that would date a family's report)."""
     from jobs import runner
