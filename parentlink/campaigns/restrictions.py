@@ -1,7 +1,9 @@
 """A carer who may no longer be asked about a child is never contacted about that child.
 
 A pupil–contact link stops allowing contact when a court-order restriction is recorded on
-it, when parental responsibility is turned off, or when a re-import no longer lists it.
+it, when parental responsibility is turned off, or when a re-import no longer lists it; a
+pupil who has left the school (a whole-school import no longer lists them) is no longer
+asked about either.
 `stop_contact` then takes the pupil off every invitation of that carer; an invitation left
 with no pupil is revoked (every link it issued stops working at once), and the messages
 still queued for it are cancelled before any dispatcher claims them.
@@ -22,9 +24,11 @@ from parentlink.campaigns.invitation_links import revoke_extra_links
 from parentlink.campaigns.models import Invitation, InvitationStatus, invitation_pupil
 from parentlink.core.states import check_transition
 from parentlink.db import db
-from parentlink.directory.models import PupilContact
+from parentlink.directory.models import Pupil, PupilContact
 from parentlink.messaging.models import MESSAGE_TRANSITIONS, Message, MessageStatus
 
+REVOKED = InvitationStatus.REVOKED
+OPEN = (InvitationStatus.CREATED, InvitationStatus.SENT, InvitationStatus.OPENED)
 CANCELLED = "cancelled before sending: this carer may no longer be contacted about the child"
 
 
@@ -48,7 +52,8 @@ def link_allows_contact() -> ColumnElement[bool]:
 
 def still_allowed(invitation_id, contact_id) -> ColumnElement[bool]:
     """The invitation (by these columns or values) still names a pupil its carer may be
-    asked about: a live, not revoked invitation with a link that allows contact."""
+    asked about: a live, not revoked invitation with a link that allows contact, about a
+    pupil still on roll."""
     return exists().where(
         Invitation.id == invitation_id,
         Invitation.status != InvitationStatus.REVOKED,
@@ -56,20 +61,27 @@ def still_allowed(invitation_id, contact_id) -> ColumnElement[bool]:
         PupilContact.pupil_id == invitation_pupil.c.pupil_id,
         PupilContact.contact_id == contact_id,
         link_allows_contact(),
+        Pupil.id == invitation_pupil.c.pupil_id,
+        Pupil.left_on.is_(None),
     )
 
 
-def stop_contact(contact_id: int, pupil_ids: set[int], at: datetime) -> Stopped:
+def stop_contact(
+    contact_id: int, pupil_ids: set[int], at: datetime, *, open_only: bool = False
+) -> Stopped:
     """Take these pupils off every invitation of this carer; revoke the invitations left
-    with nobody, cancel their queued messages. Flushes; the caller commits."""
+    with nobody, cancel their queued messages. Flushes; the caller commits.
+    `open_only`: leave answered invitations alone (a leaver's family keeps its receipt
+    and can still withdraw; only the asking stops)."""
     stopped = Stopped()
     if not pupil_ids:
         return stopped
+    statuses = OPEN if open_only else tuple(s for s in InvitationStatus if s is not REVOKED)
     invitations = db.session.scalars(
         select(Invitation)
         .where(
             Invitation.contact_id == contact_id,
-            Invitation.status != InvitationStatus.REVOKED,
+            Invitation.status.in_(statuses),
             exists().where(
                 invitation_pupil.c.invitation_id == Invitation.id,
                 invitation_pupil.c.pupil_id.in_(pupil_ids),

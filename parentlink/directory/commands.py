@@ -77,6 +77,11 @@ def import_command(
             f"  WARNING: {len(outcome.leavers)} of {outcome.current_pupils} pupils would be "
             "marked as leavers (more than a tenth): --confirm-leavers is needed"
         )
+    if outcome.leavers_carers_stopped:
+        click.echo(
+            f"  {outcome.leavers_carers_stopped} open invitation(s) will stop asking about "
+            "pupils who have left (their queued reminders are cancelled)"
+        )
     verb = "Would import" if dry_run else "Imported"
     click.echo(
         f"{verb}: {s.pupils_added} pupils added, {s.pupils_updated} updated; "

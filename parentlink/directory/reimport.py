@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from parentlink.campaigns.restrictions import stop_contact
 from parentlink.core.audit import record
 from parentlink.core.clock import now
 from parentlink.db import db
 from parentlink.directory.importer import ImportRejected, ImportSummary, RowError, import_families
 from parentlink.directory.mis import FileProblem, Prepared, guess_mapping, prepare, read_headers
-from parentlink.directory.models import ColumnMapping, ImportUpload, Pupil
+from parentlink.directory.models import ColumnMapping, ImportUpload, Pupil, PupilContact
 from parentlink.directory.services import StoppedLink
 
 LEAVER_SHARE_NEEDING_CONFIRMATION = 0.10
@@ -42,6 +43,7 @@ class Outcome:
     leavers: list[Leaver] = field(default_factory=list)
     returners: int = 0
     current_pupils: int = 0  # before the import
+    leavers_carers_stopped: int = 0  # open invitations narrowed or revoked for leavers
 
     @property
     def ok(self) -> bool:
@@ -150,9 +152,11 @@ def run(
 
 def _mark_leavers(school_id: int, prepared: Prepared, outcome: Outcome, whole_school: bool):
     """A pupil in the file is on roll (a returner comes back); with a whole-school file,
-    a pupil missing from it has left."""
+    a pupil missing from it has left, and their carers' open invitations stop asking
+    about them (queued reminders cancelled; a link about nobody else stops working)."""
     at = now()
     pupils = db.session.scalars(select(Pupil).where(Pupil.school_id == school_id)).all()
+    left: set[int] = set()
     for pupil in pupils:
         if pupil.mis_id in prepared.pupil_ids:
             if pupil.left_on is not None:
@@ -160,10 +164,28 @@ def _mark_leavers(school_id: int, prepared: Prepared, outcome: Outcome, whole_sc
                 outcome.returners += 1
         elif whole_school and pupil.left_on is None:
             pupil.left_on = at.date()
+            left.add(pupil.id)
             outcome.leavers.append(
                 Leaver(pupil.mis_id, pupil.first_name, pupil.last_name, pupil.class_name)
             )
     db.session.flush()
+    if left:
+        outcome.leavers_carers_stopped = _stop_asking_about(left, at)
+
+
+def _stop_asking_about(leavers: set[int], at) -> int:
+    carers: dict[int, set[int]] = {}
+    for pupil_id, contact_id in db.session.execute(
+        select(PupilContact.pupil_id, PupilContact.contact_id).where(
+            PupilContact.pupil_id.in_(leavers)
+        )
+    ):
+        carers.setdefault(contact_id, set()).add(pupil_id)
+    changed = 0
+    for contact_id, pupil_ids in sorted(carers.items()):
+        stopped = stop_contact(contact_id, pupil_ids, at, open_only=True)
+        changed += stopped.invitations_narrowed + stopped.invitations_revoked
+    return changed
 
 
 def dry_run(

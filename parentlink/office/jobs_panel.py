@@ -20,6 +20,17 @@ def _next_run_times() -> dict[str, float]:
     return {row.id: row.next_run_time for row in rows}
 
 
+# Their counts would tell an administrator when a family reported a concern: only the
+# safeguarding lead may know that (the page still shows when they ran and whether they failed).
+CONCERN_JOBS = frozenset({"concern_alerts", "concern_digest"})
+
+
+def _counts(job, run) -> dict:
+    if run is None or not run.counts or job.name in CONCERN_JOBS:
+        return {}
+    return json.loads(run.counts)
+
+
 def panel():
     runs = {run.job: run for run in last_runs()}
     next_times = _next_run_times()
@@ -27,9 +38,7 @@ def panel():
         {
             "job": job,
             "run": runs.get(job.name),
-            "counts": json.loads(runs[job.name].counts)
-            if job.name in runs and runs[job.name].counts
-            else {},
+            "counts": _counts(job, runs.get(job.name)),
             "next_run": next_times.get(job.name),
             # a job tied to a setting is not configured here, which is not "not running"
             "configured": not job.setting or bool(current_app.config.get(job.setting)),

@@ -169,3 +169,49 @@ def test_pupils_missing_from_a_whole_school_file_become_leavers_with_confirmatio
     assert cli(HEADER + OTHERS).exit_code == 0
     with app.app_context():
         assert db.session.scalar(select(func.count()).where(Pupil.left_on.is_not(None))) == 0
+
+
+def _reminders_and_invitations(app, first_name: str) -> tuple[int, list[InvitationStatus]]:
+    with app.app_context():
+        carer = db.session.scalar(select(Contact).where(Contact.first_name == first_name))
+        reminders = db.session.scalar(
+            select(func.count()).where(
+                Message.contact_id == carer.id,
+                Message.kind.in_((MessageKind.REMINDER_1, MessageKind.REMINDER_2)),
+            )
+        )
+        statuses = db.session.scalars(
+            select(Invitation.status).where(Invitation.contact_id == carer.id)
+        ).all()
+        return reminders, list(statuses)
+
+
+def test_a_leaver_s_carers_are_no_longer_chased_but_a_sibling_s_are(app, cli, clock):
+    """Amelia and Child3 leave (a whole-school file without them): Amelia's parents stop
+    being asked; Sam2, whose child stays, is still chased; Sam3 answered before Child3 left
+    and keeps the answered link."""
+    assert cli(HEADER + AMELIA + OTHERS, "--whole-school").exit_code == 0
+    _launch(app)
+    with app.app_context():  # Child3's carer confirms before Child3 leaves
+        sam3 = db.session.scalar(select(Contact).where(Contact.first_name == "Sam3"))
+        invitation = db.session.scalar(select(Invitation).where(Invitation.contact_id == sam3.id))
+        invitation.status = InvitationStatus.CONFIRMED
+        db.session.commit()
+    without = [line for line in OTHERS.splitlines(keepends=True) if not line.startswith("A3,")]
+    dry = cli(HEADER + "".join(without), "--whole-school", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "2 leavers" in dry.output
+    assert "2 open invitation(s) will stop asking about pupils who have left" in dry.output
+    assert _reminders_and_invitations(app, "Raj")[1] == [InvitationStatus.CREATED]
+
+    real = cli(HEADER + "".join(without), "--whole-school", "--confirm-leavers")
+    assert real.exit_code == 0, real.output
+    runner.bind(app)
+    for _ in range(12):
+        clock.advance(days=1)
+        runner.run_job("chase")
+        runner.run_job("dispatch")
+    assert _reminders_and_invitations(app, "Raj") == (0, [InvitationStatus.REVOKED])
+    assert _reminders_and_invitations(app, "Priya")[0] == 0
+    assert _reminders_and_invitations(app, "Sam3") == (0, [InvitationStatus.CONFIRMED])
+    assert _reminders_and_invitations(app, "Sam2")[0] >= 1  # Child2 is still at school

@@ -139,3 +139,18 @@ def test_the_safeguarding_lead_sees_the_traces_the_others_do_not(app, client, re
     with app.app_context():
         contact = db.session.get(Contact, reported["ids"]["contact"])
         assert contact.first_name in messages
+
+
+def test_the_jobs_page_does_not_tell_an_administrator_that_an_alert_went_out(app, client, reported):
+    """The concern alert job ran and alerted the DSL: the administrator's jobs page says it
+    ran, not how many alerts it sent (that would date a family's report)."""
+    from jobs import runner
+
+    runner.bind(app)
+    assert runner.run_job("concern_alerts")["alerted"] == 1
+    assert runner.run_job("heartbeat") == {"alive": 1}
+    login(client, "admin")
+    page = client.get("/office/jobs/").get_data(as_text=True)
+    row = re.search(r'<tr data-job="concern_alerts".*?</tr>', page, re.S).group(0)
+    assert "ok" in row and "alerted" not in row
+    assert "alive 1" in page  # other jobs keep their counts
