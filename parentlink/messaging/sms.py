@@ -94,10 +94,8 @@ class Segments:
                 f"(at most {self.maximum})"
             )
         if self.lost:
-            return (
-                f"{self.provider} cannot send {' '.join(self.lost)} by text: the family "
-                'would see "?" instead'
-            )
+            shown = " ".join(self.lost[:6]) + (" …" if len(self.lost) > 6 else "")
+            return f'{self.provider} cannot send {shown} by text: the family would see "?" instead'
         if self.count > limit:
             return f"{self.count} segments, more than the school's limit of {limit}"
         return None
