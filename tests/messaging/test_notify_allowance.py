@@ -128,3 +128,16 @@ def test_with_twilio_the_same_languages_launch_and_cost_per_segment(ctx, app):
     preview = preview_invitations(the_school)
     assert preview.allowance is None and preview.can_launch
     assert preview.estimated_cost == preview.price_per_segment * preview.total_segments
+
+
+def test_the_preview_command_prints_notifys_allowance_and_what_it_would_refuse(app):
+    app.config["SMS_GATEWAY"] = "notify"
+    with app.app_context():
+        _school_in_many_languages(app)
+        published_policy(1)
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["campaign", "preview", "--show", "10"])
+    assert result.exit_code == 1, result.output
+    assert "plus VAT (GOV.UK Notify: 9 from the free allowance, 5000 of 5000 left" in result.output
+    assert "refused: GOV.UK Notify cannot send" in result.output
+    assert "Coates Lane Primary: ???" in result.output  # as the Arabic family would see it

@@ -249,7 +249,8 @@ def test_the_preview_command_prints_the_cost_and_refuses_too_long_sms(app):
         db.session.commit()
     result = cli.invoke(args=["campaign", "preview"])
     assert result.exit_code == 1
-    assert "Launch would be refused: 1 SMS over the limit of 2 segments" in result.output
+    assert "Launch would be refused: 1 SMS cannot be sent as they are" in result.output
+    assert "refused: 3 segments, more than the school's limit of 2" in result.output
 
 
 @pytest.mark.parametrize("kind", sorted(PLACEHOLDERS, key=lambda k: k.value), ids=lambda k: k.value)
