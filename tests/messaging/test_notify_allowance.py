@@ -141,3 +141,20 @@ def test_the_preview_command_prints_notifys_allowance_and_what_it_would_refuse(a
     assert "plus VAT (GOV.UK Notify: 9 from the free allowance, 5000 of 5000 left" in result.output
     assert "refused: GOV.UK Notify cannot send" in result.output
     assert "Coates Lane Primary: ???" in result.output  # as the Arabic family would see it
+
+
+def test_the_reminders_cost_what_the_invitations_leave_of_the_allowance(ctx, app):
+    from parentlink.campaigns.chase import parse_policy
+    from parentlink.office.views.campaign_launch import reminder_cost
+
+    app.config["SMS_GATEWAY"] = "notify"
+    the_school = _school_in_many_languages(app, on=False)  # 6 texts of 2 fragments
+    the_school.notify_free_allowance = 15
+    preview = preview_invitations(the_school)
+    assert preview.estimated_cost == Decimal("0.00")  # 12 of the 15 free
+    # a reminder to the 60% still waiting: 6 x 0.6 x 2 = 7.2, about 7 fragments; 3 are
+    # still free, 4 at 2.4p
+    assert reminder_cost(preview, parse_policy("3:same")) == Decimal("0.10")
+    app.config["SMS_GATEWAY"] = "sandbox"
+    preview = preview_invitations(the_school)  # Twilio: every segment at 4p
+    assert reminder_cost(preview, parse_policy("3:same")) == Decimal("0.29")
