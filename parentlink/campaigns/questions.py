@@ -81,8 +81,8 @@ def reply_to_question(
         refusal = count_sms(rendered.body).refusal(school.sms_segment_limit)
         if refusal:
             raise QuestionError(
-                f"the text cannot be sent as it is ({refusal}): shorten the reply or send "
-                "it by email"
+                f"the text cannot be sent as it is ({refusal}): send the reply by email, "
+                "or shorten it if it is too long"
             )
     message = enqueue(
         school_id=school.id,

@@ -19,6 +19,7 @@ from parentlink.messaging.outbox import enqueue
 from parentlink.messaging.templates import Rendered
 from parentlink.schools.models import School
 from tests.builders import csrf_token, csv_bytes, family_row, published_policy
+from tests.office.test_questions import _as, asked  # noqa: F401 (a fixture)
 from tests.office.test_settings import events, post
 
 
@@ -145,3 +146,31 @@ def test_the_campaign_preview_costs_the_texts_from_the_allowance(app, admin_clie
     assert "<strong data-cost>£0.02</strong> plus VAT" in page
     assert "2 of the 3 fragments come from the free allowance" in page
     assert "<strong data-allowance-left>2</strong> of 2 left this year" in page
+
+
+def test_a_text_reply_notify_would_garble_is_refused_and_nothing_is_sent(app, client, asked):  # noqa: F811
+    from parentlink.campaigns.models import ClauseResponse, FollowUp
+    from parentlink.directory.models import Contact
+    from parentlink.messaging.models import Message
+    from parentlink.office.models import Role
+
+    app.config["SMS_GATEWAY"] = "notify"
+    with app.app_context():
+        db.session.scalar(select(Contact).where(Contact.mis_id == "C1")).language = "ur"
+        db.session.get(School, 1).messages_in_family_language = True
+        db.session.commit()
+    token = _as(client, Role.OFFICE)
+    response = client.post(
+        f"/office/questions/{asked['id']}/reply",
+        data={"csrf_token": token, "channel": "sms", "reply": "Yes, that is fine."},
+    )
+    body = response.get_data(as_text=True).replace("&#34;", '"').replace("&#39;", "'")
+    assert response.status_code == 422
+    assert "GOV.UK Notify cannot send" in body and 'would see "?" instead' in body
+    assert "send the reply by email" in body
+    with app.app_context():
+        assert (
+            db.session.scalar(select(Message.id).where(Message.kind == MessageKind.QUESTION_REPLY))
+            is None
+        )
+        assert db.session.get(ClauseResponse, asked["id"]).follow_up is FollowUp.OPEN
