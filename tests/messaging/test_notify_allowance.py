@@ -158,3 +158,24 @@ def test_the_reminders_cost_what_the_invitations_leave_of_the_allowance(ctx, app
     app.config["SMS_GATEWAY"] = "sandbox"
     preview = preview_invitations(the_school)  # Twilio: every segment at 4p
     assert reminder_cost(preview, parse_policy("3:same")) == Decimal("0.29")
+
+
+def test_a_name_in_another_alphabet_is_named_in_the_preview_before_notify_garbles_it(ctx, app):
+    from parentlink.directory.importer import import_families
+    from tests.builders import csv_bytes, family_row
+
+    the_school = school()
+    rows = [
+        family_row("P1", "C1", pupil_first_name="Amelia"),
+        family_row("P2", "C2", pupil_first_name="Аня"),  # Cyrillic
+        family_row("P3", "C3", pupil_first_name="Zoë"),  # folds to Zoe
+    ]
+    import_families(the_school.id, csv_bytes(rows))
+    the_school.sms_segment_limit = 3
+    assert preview_invitations(the_school).can_launch  # Twilio sends Аня as UCS-2
+    app.config["SMS_GATEWAY"] = "notify"
+    preview = preview_invitations(the_school)
+    assert preview.over_limit == 1
+    (example,) = preview.over_limit_examples
+    assert example.children == "Аня" and example.segments.lost == ("А", "н", "я")
+    assert "for ???:" in example.segments.sent_text
