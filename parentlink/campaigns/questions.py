@@ -21,7 +21,7 @@ from parentlink.db import db
 from parentlink.directory.models import Channel
 from parentlink.messaging.models import Message, MessageKind
 from parentlink.messaging.outbox import enqueue, render
-from parentlink.messaging.sms import count_segments
+from parentlink.messaging.sms_rules import count_sms
 
 REPLY_MAX = 1000  # characters the office may write
 
@@ -78,11 +78,11 @@ def reply_to_question(
             reply=reply,
         )
     if channel is Channel.SMS:
-        segments = count_segments(rendered.body).count
-        if segments > school.sms_segment_limit:
+        refusal = count_sms(rendered.body).refusal(school.sms_segment_limit)
+        if refusal:
             raise QuestionError(
-                f"the text would be {segments} SMS segments, more than the school's limit "
-                f"of {school.sms_segment_limit}: shorten the reply or send it by email"
+                f"the text cannot be sent as it is ({refusal}): send the reply by email, "
+                "or shorten it if it is too long"
             )
     message = enqueue(
         school_id=school.id,

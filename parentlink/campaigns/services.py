@@ -39,7 +39,7 @@ from parentlink.messaging.outbox import (
     render,
     sms_with_link,
 )
-from parentlink.messaging.sms import count_segments
+from parentlink.messaging.sms_rules import count_sms
 from parentlink.messaging.templates import TemplateProblem, check_templates
 from parentlink.schools.models import School
 
@@ -153,18 +153,18 @@ def launch_campaign(
         )
         segments = None
         if channel is Channel.SMS:
-            segments = count_segments(sms_with_link(rendered.body)).count
-            if segments > school.sms_segment_limit:
-                too_long.append(
-                    f"{contact.first_name} {contact.last_name} (for {children}): "
-                    f"{segments} segments"
-                )
+            counted = count_sms(sms_with_link(rendered.body))
+            segments = counted.count
+            refusal = counted.refusal(school.sms_segment_limit)
+            if refusal:
+                who = f"{contact.first_name} {contact.last_name} (for {children})"
+                too_long.append(f"{who}: {refusal}")
         planned.append((contact, pupils, channel, new_token(), rendered, segments))
     if too_long:
         savepoint.rollback()  # nothing is written while SMS are too long
         raise CampaignError(
-            f"{len(too_long)} text message(s) would be longer than the school's limit of "
-            f"{school.sms_segment_limit} segments, for example {'; '.join(too_long[:3])}. "
+            f"{len(too_long)} text message(s) cannot be sent as they are (the school's limit "
+            f"is {school.sms_segment_limit} segments), for example {'; '.join(too_long[:3])}. "
             "Shorten the names in the MIS or ask these families by email or on paper, "
             "then try again"
         )

@@ -33,10 +33,18 @@ def preview_command(school_slug: str | None, show: int) -> None:
     )
     histogram = ", ".join(f"{n} x {size}" for size, n in preview.segments_histogram.items())
     click.echo(f"SMS segments: {preview.total_segments} ({histogram or 'none'})")
-    click.echo(
-        f"Estimated cost: {preview.currency} {preview.estimated_cost} "
-        f"at {preview.price_per_segment} per segment"
-    )
+    if preview.allowance is not None:
+        left = preview.allowance
+        click.echo(
+            f"Estimated cost: {preview.currency} {preview.estimated_cost} plus VAT (GOV.UK "
+            f"Notify: {preview.free_segments} from the free allowance, {left.remaining} of "
+            f"{left.total} left since {left.since:%d %B %Y}; then {left.price_pence}p each)"
+        )
+    else:
+        click.echo(
+            f"Estimated cost: {preview.currency} {preview.estimated_cost} "
+            f"at {preview.price_per_segment} per segment"
+        )
     if preview.unchecked:
         click.echo(f"Not checked one by one (unusual names): {preview.unchecked} SMS")
     shown = preview.over_limit_examples or [s for s in (preview.sms_sample,) if s]
@@ -49,11 +57,14 @@ def preview_command(school_slug: str | None, show: int) -> None:
         )
         if segments.non_gsm:
             click.echo(f"  not GSM-7: {' '.join(segments.non_gsm)}")
-        click.echo(f"  {sample.text}")
+        refusal = segments.refusal(preview.segment_limit)
+        if refusal:
+            click.echo(f"  refused: {refusal}")
+        click.echo(f"  {segments.sent_text or sample.text}")
     if not preview.can_launch:
         click.echo(
-            f"\nLaunch would be refused: {preview.over_limit} SMS over the limit of "
-            f"{preview.segment_limit} segments.",
+            f"\nLaunch would be refused: {preview.over_limit} SMS cannot be sent as they are "
+            f"(the limit is {preview.segment_limit} segments).",
             err=True,
         )
         raise SystemExit(1)

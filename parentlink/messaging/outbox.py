@@ -14,7 +14,7 @@ from parentlink.core.clock import now
 from parentlink.db import db
 from parentlink.directory.models import Channel, Contact
 from parentlink.messaging.models import LINK_PLACEHOLDER, Message, MessageKind
-from parentlink.messaging.sms import count_segments
+from parentlink.messaging.sms_rules import count_sms
 from parentlink.messaging.templates import Rendered, render
 
 __all__ = [
@@ -59,7 +59,7 @@ def enqueue(
         raise ValueError("a message needs a contact or an address")
     segments = None
     if channel is Channel.SMS:
-        segments = count_segments(sms_with_link(rendered.body)).count
+        segments = count_sms(sms_with_link(rendered.body)).count
     message = Message(
         school_id=school_id,
         kind=kind,
@@ -94,7 +94,7 @@ def message_values(
     """One outbox row as values, for `enqueue_many` (a launch queues thousands at once).
     `segments` may be given when the caller has counted them already."""
     if channel is Channel.SMS and segments is None:
-        segments = count_segments(sms_with_link(rendered.body)).count
+        segments = count_sms(sms_with_link(rendered.body)).count
     return {
         "school_id": school_id,
         "kind": kind,

@@ -26,12 +26,14 @@ from parentlink.core.filters import and_list
 from parentlink.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, supported
 from parentlink.db import db
 from parentlink.directory.models import Channel, Contact, Pupil, PupilContact
+from parentlink.messaging.allowance import Allowance, allowance_for
 from parentlink.messaging.models import MessageKind
 from parentlink.messaging.outbox import sms_with_link
-from parentlink.messaging.sms import Segments, count_segments
+from parentlink.messaging.sms import Segments
+from parentlink.messaging.sms_rules import count_sms
 from parentlink.messaging.templates import check_templates, family_language, render
 from parentlink.schools.models import School
-from parentlink.schools.sending import price_per_segment
+from parentlink.schools.sending import price_per_segment, sms_through_notify
 
 PLAIN_NAME = r"^[A-Za-z0-9.'-]+( [A-Za-z0-9.'-]+)*$"
 UNUSUAL_CAP = 2000  # families with accented or other names rendered one by one
@@ -82,10 +84,11 @@ class CampaignPreview:
     segments_histogram: dict[int, int] = field(default_factory=dict)  # {segments: SMS}
     sms_sample: Sample | None = None
     email_sample: Sample | None = None
-    over_limit: int = 0  # SMS longer than the school's limit
+    over_limit: int = 0  # SMS longer than the school's limit, or that the provider refuses
     over_limit_examples: list[Sample] = field(default_factory=list)
     unchecked: int = 0  # SMS to families with unusual names past UNUSUAL_CAP
     languages: list[LanguageLine] = field(default_factory=list)  # in each family's language
+    allowance: Allowance | None = None  # GOV.UK Notify's free texts left, when it sends SMS
 
     @property
     def recipients(self) -> int:
@@ -97,7 +100,21 @@ class CampaignPreview:
 
     @property
     def estimated_cost(self) -> Decimal:
-        cost = self.price_per_segment * self.total_segments
+        return self.cost_of(self.total_segments)
+
+    @property
+    def free_segments(self) -> int:
+        """Of this campaign's segments, those inside Notify's free allowance."""
+        if self.allowance is None:
+            return 0
+        return self.total_segments - self.allowance.charged(self.total_segments)
+
+    def cost_of(self, segments: int, after: int = 0) -> Decimal:
+        """`segments` more, when `after` segments go before them (Notify's allowance is
+        used first)."""
+        if self.allowance is not None:
+            return self.allowance.cost(segments, after)
+        cost = self.price_per_segment * segments
         return cost.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
     @property
@@ -182,7 +199,7 @@ def _render(school: School, kind: MessageKind, channel: Channel, contact, names)
             and_list(names),
             channel,
             text,
-            segments=count_segments(text),
+            segments=count_sms(text),
             language=language,
         )
     return Sample(
@@ -228,6 +245,7 @@ def preview_invitations(
         segment_limit=school.sms_segment_limit,
         price_per_segment=price_per_segment(school),
         currency=current_app.config["SMS_PRICE_CURRENCY"],
+        allowance=allowance_for(school) if sms_through_notify() else None,
     )
     by_language = bool(school.messages_in_family_language)
     families = _families(school.id, pupils_wanted, pairs, by_language)
@@ -267,10 +285,11 @@ def preview_invitations(
             continue  # rendered one by one below
         names = ["x" * (name_chars - children + 1)] + ["x"] * (children - 1)
         carer = SimpleNamespace(first_name="x" * carer_chars, last_name="", language=language)
-        size = _render(school, kind, Channel.SMS, carer, names).segments.count
+        segments = _render(school, kind, Channel.SMS, carer, names).segments
+        size = segments.count
         histogram[size] += n
         lines.add(language, n, size, first_id)
-        if size > school.sms_segment_limit:
+        if segments.refusal(school.sms_segment_limit):
             preview.over_limit += n
             over_ids.append(first_id)
     unusual_ids = list(
@@ -285,7 +304,7 @@ def preview_invitations(
     for sample in _real(school, kind, unusual_ids[:UNUSUAL_CAP], pupils_wanted, pairs):
         histogram[sample.segments.count] += 1
         lines.add(sample.language, 1, sample.segments.count, sample.contact_id)
-        if sample.segments.count > school.sms_segment_limit:
+        if sample.segments.refusal(school.sms_segment_limit):
             preview.over_limit += 1
             if len(preview.over_limit_examples) < EXAMPLES:
                 preview.over_limit_examples.append(sample)
@@ -332,11 +351,13 @@ class _Lines:
 
 
 def segment_limit_problem(preview: CampaignPreview) -> str | None:
-    """Why a launch must wait (SMS over the school's segment limit), or None."""
+    """Why a launch must wait (SMS over the school's segment limit, or that the provider
+    would refuse or garble), or None."""
     if preview.can_launch:
         return None
     return (
-        f"{preview.over_limit} text message(s) would be longer than the school's limit of "
-        f"{preview.segment_limit} segments (examples below). Shorten the names in the MIS, "
-        "or ask these families by email or on paper, then try again"
+        f"{preview.over_limit} text message(s) cannot be sent as they are (examples below: "
+        f"longer than the school's limit of {preview.segment_limit} segments, or refused by "
+        "the provider). Shorten the names in the MIS, or ask these families by email or on "
+        "paper, then try again"
     )

@@ -72,14 +72,38 @@ class Segments:
     units: int  # septets (GSM-7) or UTF-16 code units (UCS-2)
     characters: int
     non_gsm: tuple[str, ...] = ()  # the characters that forced UCS-2
+    lost: tuple[str, ...] = ()  # characters the provider will send as "?"
+    maximum: int | None = None  # the provider refuses a text of more characters
+    sent_text: str | None = None  # the text as the provider will send it, if it changes it
+    provider: str = "Twilio"  # whose rule counted these segments
 
     @property
     def per_segment(self) -> int:
         single, multi = (160, 153) if self.encoding == "GSM-7" else (70, 67)
         return single if self.count <= 1 else multi
 
+    @property
+    def too_long(self) -> bool:
+        return self.maximum is not None and self.characters > self.maximum
+
+    def refusal(self, limit: int) -> str | None:
+        """Why this text must not be sent as it is (for the office), or None."""
+        if self.too_long:
+            return (
+                f"{self.characters} characters, more than {self.provider} sends "
+                f"(at most {self.maximum})"
+            )
+        if self.lost:
+            shown = " ".join(self.lost[:6]) + (" …" if len(self.lost) > 6 else "")
+            return f'{self.provider} cannot send {shown} by text: the family would see "?" instead'
+        if self.count > limit:
+            return f"{self.count} segments, more than the school's limit of {limit}"
+        return None
+
 
 def count_segments(text: str) -> Segments:
+    """As Twilio (and GSM 03.38) count: see the module's docstring. Callers that queue or
+    preview a text use `sms_rules.count_sms`, which picks the rule of the SMS gateway."""
     if is_gsm7(text):
         sizes = [2 if ch in GSM7_EXTENSION else 1 for ch in text]
         encoding, single, multi = "GSM-7", 160, 153

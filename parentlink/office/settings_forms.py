@@ -67,6 +67,14 @@ class SmsForm(FlaskForm):
         validators=[DataRequired("Give a number from 1 to 10."), Length(max=4)],
     )
     allow_international_mobiles = BooleanField("Accept mobile numbers outside the UK")
+    # Shown (and saved) only when GOV.UK Notify sends the texts.
+    notify_free_allowance = StringField(
+        "GOV.UK Notify free text messages a year", validators=[Length(max=12)]
+    )
+    notify_price_pence = StringField(
+        "GOV.UK Notify price per text message after the free ones, in pence",
+        validators=[Length(max=12)],
+    )
 
 
 class SafeguardingForm(FlaskForm):

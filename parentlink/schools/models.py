@@ -61,6 +61,10 @@ class School(db.Model):
     sms_sender: Mapped[str | None] = mapped_column(String(34))
     sms_price_pence: Mapped[Decimal | None] = mapped_column(Numeric(8, 3))
     allow_international_mobiles: Mapped[bool] = mapped_column(default=False)
+    # When GOV.UK Notify sends the texts: the service's free text messages a year and the
+    # price of each beyond them. None: Notify's published figures (schools/sending.py).
+    notify_free_allowance: Mapped[int | None]
+    notify_price_pence: Mapped[Decimal | None] = mapped_column(Numeric(8, 3))
     # Which year groups the school teaches: an import warns about a pupil outside them.
     phase: Mapped[Phase] = mapped_column(default=Phase.PRIMARY)
     created_at: Mapped[datetime] = mapped_column(default=now)

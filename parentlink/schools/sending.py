@@ -1,7 +1,11 @@
 """What a school sends with: its SMS sender, the price of a segment, whether mobiles
 abroad are accepted. Each is the school's own setting (the office settings page) or, when
 the school has none, the deployment's (PARENTLINK_TWILIO_FROM, ..._SMS_PRICE_PER_SEGMENT,
-..._ALLOW_INTERNATIONAL_MOBILES)."""
+..._ALLOW_INTERNATIONAL_MOBILES).
+
+When GOV.UK Notify sends the texts (PARENTLINK_SMS_GATEWAY=notify), the price is Notify's
+per fragment beyond the service's free yearly allowance; both are the school's settings,
+defaulting to Notify's published figures for state-funded schools."""
 
 from __future__ import annotations
 
@@ -14,6 +18,12 @@ _ALPHANUMERIC = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _SERVICE = re.compile(r"^MG[0-9a-f]{32}$")
 MAX_PRICE_PENCE = Decimal("100")
+# notifications.service.gov.uk/pricing/text-messages, "Last updated 1 April 2026": a service
+# of a state-funded school gets 5,000 free text messages a year (renewed on 1 April), then
+# each text message (fragment) costs 2.4 pence plus VAT.
+NOTIFY_FREE_ALLOWANCE = 5000
+NOTIFY_PRICE_PENCE = Decimal("2.4")
+MAX_ALLOWANCE = 1_000_000
 
 
 class SendingSettingError(ValueError):
@@ -31,8 +41,27 @@ def sender_takes_replies(sender: str) -> bool:
     return sender.startswith("+") or sender.startswith("MG")
 
 
+def sms_through_notify() -> bool:
+    """Whether GOV.UK Notify sends the texts: then its counting rule, maximum length, free
+    allowance and price apply (messaging/sms_rules.py, messaging/allowance.py)."""
+    return current_app.config.get("SMS_GATEWAY") == "notify"
+
+
+def notify_free_allowance(school) -> int:
+    own = getattr(school, "notify_free_allowance", None)
+    return NOTIFY_FREE_ALLOWANCE if own is None else own
+
+
+def notify_price_pence(school) -> Decimal:
+    own = getattr(school, "notify_price_pence", None)
+    return NOTIFY_PRICE_PENCE if own is None else Decimal(own)
+
+
 def price_per_segment(school) -> Decimal:
-    """In pounds, e.g. Decimal("0.04")."""
+    """In pounds, e.g. Decimal("0.04"): Notify's price per fragment when Notify sends the
+    texts, else the price per segment (the school's, else the deployment's)."""
+    if sms_through_notify():
+        return notify_price_pence(school) / 100
     pence = getattr(school, "sms_price_pence", None)
     if pence is not None:
         return Decimal(pence) / 100
@@ -67,7 +96,7 @@ def clean_sender(raw: str) -> str | None:
     )
 
 
-def clean_price_pence(raw: str) -> Decimal | None:
+def clean_price_pence(raw: str, what: str = "the price per segment") -> Decimal | None:
     text = (raw or "").strip().removesuffix("p").strip()
     if not text:
         return None
@@ -75,10 +104,24 @@ def clean_price_pence(raw: str) -> Decimal | None:
         pence = Decimal(text)
     except InvalidOperation:
         raise SendingSettingError(
-            f"the price per segment is a number of pence, e.g. 4 or 3.5, not {raw!r}"
+            f"{what} is a number of pence, e.g. 4 or 3.5, not {raw!r}"
         ) from None
     if not pence.is_finite() or pence < 0 or pence > MAX_PRICE_PENCE:
-        raise SendingSettingError("the price per segment must be between 0 and 100 pence")
+        raise SendingSettingError(f"{what} must be between 0 and 100 pence")
     if pence != pence.quantize(Decimal("0.001")):
-        raise SendingSettingError("the price per segment can have at most 3 decimal places")
+        raise SendingSettingError(f"{what} can have at most 3 decimal places")
     return pence.quantize(Decimal("0.001"))
+
+
+def clean_allowance(raw: str) -> int | None:
+    text = (raw or "").strip().replace(",", "")
+    if not text:
+        return None
+    if not text.isdigit() or not text.isascii():
+        raise SendingSettingError(
+            f"the free allowance is a whole number of text messages, e.g. 5000, not {raw!r}"
+        )
+    number = int(text)
+    if number > MAX_ALLOWANCE:
+        raise SendingSettingError(f"the free allowance can be at most {MAX_ALLOWANCE:,}")
+    return number

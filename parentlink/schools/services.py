@@ -80,7 +80,12 @@ _DAYS.add("concern_escalation_school_days")
 
 def _clean_setting(name: str, value: object) -> object:
     from parentlink.messaging.addresses import AddressError, normalise_email, normalise_mobile
-    from parentlink.schools.sending import SendingSettingError, clean_price_pence, clean_sender
+    from parentlink.schools.sending import (
+        SendingSettingError,
+        clean_allowance,
+        clean_price_pence,
+        clean_sender,
+    )
 
     text = str(value).strip() if not isinstance(value, bool) else ""
     try:
@@ -109,6 +114,10 @@ def _clean_setting(name: str, value: object) -> object:
             return clean_sender(text)
         if name == "sms_price_pence":
             return clean_price_pence(text)
+        if name == "notify_price_pence":
+            return clean_price_pence(text, "the GOV.UK Notify price per text message")
+        if name == "notify_free_allowance":
+            return clean_allowance(text)
         if name == "allow_international_mobiles":
             return bool(value)
         if name == "phase":

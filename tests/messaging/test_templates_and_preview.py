@@ -210,7 +210,8 @@ def test_launch_is_refused_while_an_sms_is_over_the_segment_limit(ctx):
     version = published_policy(the_school.id)
     _families(the_school.id, _many_children())
     with pytest.raises(
-        CampaignError, match="longer than the school's limit of 2 segments, for example CarerC1"
+        CampaignError,
+        match="cannot be sent as they are.* CarerC1 .*more than the school.s limit of 2",
     ):
         launch_campaign(
             the_school, version, name="Autumn", closes_at=now().replace(year=2027), actor="t"
@@ -248,7 +249,8 @@ def test_the_preview_command_prints_the_cost_and_refuses_too_long_sms(app):
         db.session.commit()
     result = cli.invoke(args=["campaign", "preview"])
     assert result.exit_code == 1
-    assert "Launch would be refused: 1 SMS over the limit of 2 segments" in result.output
+    assert "Launch would be refused: 1 SMS cannot be sent as they are" in result.output
+    assert "refused: 3 segments, more than the school's limit of 2" in result.output
 
 
 @pytest.mark.parametrize("kind", sorted(PLACEHOLDERS, key=lambda k: k.value), ids=lambda k: k.value)

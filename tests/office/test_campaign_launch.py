@@ -214,8 +214,9 @@ def test_a_text_over_the_segment_limit_is_named_and_blocks_the_launch(app, clien
     response = client.post("/office/campaigns", data=office)
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "Launch and send" not in page
-    assert "1 text message over the limit of 2 segments" in page
+    assert "1 text message cannot be sent as it is" in page
     assert re.search(r"<li data-over-limit>CarerC7 Example \(for Maximilianaugustine01,", page)
+    assert "3 segments, more than the school&#39;s limit of 2;" in page
     assert 'class="job-failed"><th scope="row">3</th>' in page
     launch = client.post("/office/campaigns", data={**office, "step": "launch"})
     assert launch.status_code == 422 and "CarerC7 Example" in launch.get_data(as_text=True)

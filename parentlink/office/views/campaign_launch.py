@@ -118,15 +118,17 @@ def default_closing_date(school: School, policy: str) -> date:
 def reminder_cost(preview: CampaignPreview, steps) -> Decimal:
     """The reminders' texts at the expected share of families still waiting."""
     per_sms = Decimal(preview.total_segments) / preview.sms if preview.sms else Decimal(1)
-    total = Decimal(0)
+    segments = Decimal(0)
     for step, waiting in zip(steps, EXPECTED_WAITING, strict=False):
         texts = {
             "same": preview.sms,
             "other": preview.emails,
             "both": preview.sms + preview.emails,
         }[step.channels]
-        total += texts * waiting * per_sms * preview.price_per_segment
-    return total.quantize(Decimal("0.01"))
+        segments += texts * waiting * per_sms
+    if preview.allowance is not None:  # Notify: what the invitations leave of the allowance
+        return preview.cost_of(int(segments.to_integral_value()), after=preview.total_segments)
+    return (segments * preview.price_per_segment).quantize(Decimal("0.01"))
 
 
 def _form(school: School, versions: list[AgreementVersion]) -> CampaignForm:

@@ -19,16 +19,28 @@ from parentlink.core.clock import now
 from parentlink.db import db
 from parentlink.directory.models import Channel
 from parentlink.messaging.addresses import display_mobile
+from parentlink.messaging.allowance import allowance_for
 from parentlink.office import settings_forms as forms
 from parentlink.schools import terms
 from parentlink.schools.models import Closure, School, Term
 from parentlink.schools.sending import (
+    NOTIFY_FREE_ALLOWANCE,
+    NOTIFY_PRICE_PENCE,
     international_mobiles_allowed,
     price_per_segment,
     sender_takes_replies,
     sms_sender,
+    sms_through_notify,
 )
 from parentlink.schools.services import SchoolError, set_sending_window, update_settings
+
+# How the page names each gateway (PARENTLINK_SMS_GATEWAY, PARENTLINK_EMAIL_GATEWAY).
+GATEWAY_NAMES = {
+    "sandbox": "the sandbox (nothing leaves this computer)",
+    "twilio": "Twilio",
+    "smtp": "your mail server (SMTP)",
+    "notify": "GOV.UK Notify",
+}
 
 SECTIONS = {
     "school": forms.SchoolDetailsForm,
@@ -66,6 +78,14 @@ def _initial(school: School) -> dict[str, dict]:
             ),
             "sms_segment_limit": school.sms_segment_limit,
             "allow_international_mobiles": school.allow_international_mobiles,
+            "notify_free_allowance": (
+                "" if school.notify_free_allowance is None else str(school.notify_free_allowance)
+            ),
+            "notify_price_pence": (
+                f"{school.notify_price_pence.normalize():f}"
+                if school.notify_price_pence is not None
+                else ""
+            ),
         },
         "safeguarding": {
             "dsl_alert_mobile": (
@@ -119,6 +139,9 @@ def settings():
         deployment_international=bool(current_app.config.get("ALLOW_INTERNATIONAL_MOBILES")),
         sms_gateway=current_app.config["SMS_GATEWAY"],
         email_gateway=current_app.config["EMAIL_GATEWAY"],
+        gateway_names=GATEWAY_NAMES,
+        allowance=allowance_for(school) if sms_through_notify() else None,
+        notify_defaults=(NOTIFY_FREE_ALLOWANCE, NOTIFY_PRICE_PENCE),
         staff_mobile=display_mobile(current_user.mobile) if current_user.mobile else None,
     ), (422 if error else 200)
 
@@ -156,11 +179,18 @@ def _window(school: School, form) -> str | None:
 
 
 def _sms(school: School, form) -> str | None:
+    # The page shows Notify's allowance and price, or the price per segment, not both: a
+    # field that was not on the page is left as it is.
+    prices = (
+        {"notify_free_allowance": form.notify_free_allowance.data or "",
+         "notify_price_pence": form.notify_price_pence.data or ""}
+        if sms_through_notify()
+        else {"sms_price_pence": form.sms_price_pence.data or ""}
+    )  # fmt: skip
     changed = update_settings(
         school, actor=_actor(), sms_sender=form.sms_sender.data or "",
-        sms_price_pence=form.sms_price_pence.data or "",
         sms_segment_limit=form.sms_segment_limit.data,
-        allow_international_mobiles=bool(form.allow_international_mobiles.data),
+        allow_international_mobiles=bool(form.allow_international_mobiles.data), **prices,
     )  # fmt: skip
     return "Text message settings saved." if changed else "Nothing changed."
 
