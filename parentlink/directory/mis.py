@@ -6,7 +6,7 @@ into one row per pupil–contact pair, splits a carer's name held in one cell ("
 Patel", "Patel, Priya"), takes the mobile from a column that is a mobile (a landline in a
 "Telephone" or "Home" column never displaces it), gives carers without a contact id a stable
 identity (identity.py), repairs what Excel did to phone numbers where that is safe, and
-hands back canonical CSV for `importer.import_families` with the file's own row numbers.
+hands back rows in our columns for `importer.check_records` with the file's own row numbers.
 
 Column names come from the vendors' documentation and support pages: SIMS (Adno, UPN,
 Legal Forename, Reg, Priority, Parental Responsibility, Court Order), Arbor (Admission No,
@@ -17,8 +17,6 @@ Responsibility, Court Order Restricted Access, Tutor Group), Groupcall Xporter a
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 
@@ -154,8 +152,8 @@ class Prepared:
     sheets: list[str] = field(default_factory=list)
     wide: bool = False
     contacts_per_row: int = 0
-    canonical: bytes = b""
-    source_rows: dict[int, int] = field(default_factory=dict)  # canonical row -> file row
+    # One (file row, {our column: cell}) per pupil–carer pair, for importer.check_records.
+    records: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
     pupil_ids: set[str] = field(default_factory=set)
@@ -264,7 +262,7 @@ def prepare(
             _repair(number, contact, out, allow_international)
             records.append((number, pupil, contact))
     out.identities = identity.assign(records, identity_choices or {}, allow_international)
-    _write_canonical(records, out)
+    _canonical(records, out)
     return out
 
 
@@ -318,16 +316,12 @@ def _mobile(mobile: str, fields, cells: list[str], allow_international) -> str:
     return ""
 
 
-def _write_canonical(records, out: Prepared) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(
-        buffer, fieldnames=COLUMNS, lineterminator="\r\n", extrasaction="ignore"
-    )
-    writer.writeheader()
-    for canonical_row, (number, pupil, contact) in enumerate(records, start=2):
-        out.source_rows[canonical_row] = number
-        writer.writerow({**pupil, **contact})
-    out.canonical = buffer.getvalue().encode("utf-8")
+def _canonical(records, out: Prepared) -> None:
+    for number, pupil, contact in records:
+        values = dict.fromkeys(COLUMNS, "")
+        values.update(pupil)
+        values.update((k, v) for k, v in contact.items() if k in values)
+        out.records.append((number, values))
 
 
 def _repair(

@@ -1,5 +1,6 @@
 """One import pipeline for the office and the `parentlink import` command: read the file as
-exported, map its columns, preview (a dry run in a savepoint), then an all-or-nothing commit.
+exported, map its columns, preview (the import worked out against the database and not
+written), then an all-or-nothing commit of the same plan.
 
 Re-imports update pupils and contacts by their MIS ids, add new starters, remove the links
 the file no longer has (and stop contact through them), and, for a whole-school file, mark
@@ -12,15 +13,24 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from parentlink.core.audit import record
 from parentlink.core.clock import now
 from parentlink.db import db
-from parentlink.directory.importer import ImportRejected, ImportSummary, RowError, import_families
+from parentlink.directory import writer
+from parentlink.directory.importer import (
+    ImportRejected,
+    ImportSummary,
+    RowError,
+    check_records,
+    plan_import,
+)
 from parentlink.directory.mis import FileProblem, Prepared, guess_mapping, prepare, read_headers
 from parentlink.directory.models import ColumnMapping, ImportUpload, Pupil
 from parentlink.directory.services import StoppedLink
+from parentlink.schools.models import School
+from parentlink.schools.sending import international_mobiles_allowed
 
 LEAVER_SHARE_NEEDING_CONFIRMATION = 0.10
 
@@ -101,69 +111,68 @@ def headers_of(data: bytes, sheet: str | None = None, filename: str = "") -> lis
         return []
 
 
-def _abroad(school_id: int) -> bool:
-    from parentlink.schools.models import School
-    from parentlink.schools.sending import international_mobiles_allowed
-
-    return international_mobiles_allowed(db.session.get(School, school_id))
-
-
 def run(
     school_id: int,
     data: bytes,
     mapping: dict[str, str],
     *,
     whole_school: bool,
+    write: bool = True,
     **reading,
 ) -> Outcome:
-    """Read, map and import in the caller's transaction; the caller keeps or undoes it.
-    `reading`: the file's name, the Excel sheet, the office's identity choices (mis.prepare)."""
+    """Read, map and work out the import; with `write`, write it in the caller's transaction
+    (the caller keeps or undoes it). Without, nothing is written: the preview is the same
+    plan, not applied. `reading`: the file's name, the Excel sheet, the office's identity
+    choices (mis.prepare)."""
+    school = db.session.get(School, school_id)
+    abroad = international_mobiles_allowed(school)
     try:
-        prepared = prepare(data, mapping, **reading, allow_international=_abroad(school_id))
+        prepared = prepare(data, mapping, **reading, allow_international=abroad)
     except FileProblem as exc:
         return Outcome(None, errors=[RowError(1, str(exc))])
     outcome = Outcome(prepared, errors=list(prepared.errors), warnings=list(prepared.warnings))
     if any(e.row == 1 for e in outcome.errors):  # the columns themselves are wrong
         return outcome
-    current = db.session.scalars(
-        select(Pupil).where(Pupil.school_id == school_id, Pupil.left_on.is_(None))
-    ).all()
-    outcome.current_pupils = len(current)
+    outcome.current_pupils = db.session.scalar(
+        select(func.count()).where(Pupil.school_id == school_id, Pupil.left_on.is_(None))
+    )
     try:
-        outcome.summary = import_families(
-            school_id,
-            prepared.canonical,
-            pupils_in_file=prepared.pupil_ids if whole_school else None,
-            file_rows=prepared.source_rows,
-        )
+        rows = check_records(prepared.records, allow_international=abroad)
     except ImportRejected as exc:
         seen = {e.row for e in outcome.errors}  # one message per row is enough
         outcome.errors += [e for e in exc.errors if e.row not in seen]
     if outcome.errors:
         outcome.errors.sort(key=lambda e: e.row)
         return outcome
+    outcome.summary, plan = plan_import(school, rows, prepared.pupil_ids if whole_school else None)
     outcome.warnings += outcome.summary.warnings
     outcome.warnings.sort(key=lambda w: w.row)
-    _mark_leavers(school_id, prepared, outcome, whole_school)
+    marked = _leavers(plan, prepared, outcome, whole_school)
+    if write:
+        writer.apply(plan, outcome.summary)
+        writer.mark_pupils(marked)
+    else:
+        writer.preview_stopping(plan, outcome.summary)
     return outcome
 
 
-def _mark_leavers(school_id: int, prepared: Prepared, outcome: Outcome, whole_school: bool):
+def _leavers(plan, prepared: Prepared, outcome: Outcome, whole_school: bool) -> dict:
     """A pupil in the file is on roll (a returner comes back); with a whole-school file,
-    a pupil missing from it has left."""
-    at = now()
-    pupils = db.session.scalars(select(Pupil).where(Pupil.school_id == school_id)).all()
-    for pupil in pupils:
-        if pupil.mis_id in prepared.pupil_ids:
-            if pupil.left_on is not None:
-                pupil.left_on = None
+    a pupil missing from it has left. {pupil id: the date they left, or None}"""
+    today = now().date()
+    marked = {}
+    for pupil in plan.pupils.values():
+        if pupil["id"] is None:
+            continue  # a new starter
+        if pupil["mis_id"] in prepared.pupil_ids:
+            if pupil["left_on"] is not None:
+                marked[pupil["id"]] = None
                 outcome.returners += 1
-        elif whole_school and pupil.left_on is None:
-            pupil.left_on = at.date()
-            outcome.leavers.append(
-                Leaver(pupil.mis_id, pupil.first_name, pupil.last_name, pupil.class_name)
-            )
-    db.session.flush()
+        elif whole_school and pupil["left_on"] is None:
+            marked[pupil["id"]] = today
+            names = (pupil["first_name"], pupil["last_name"], pupil["class_name"])
+            outcome.leavers.append(Leaver(pupil["mis_id"], *names))
+    return marked
 
 
 def dry_run(
@@ -174,12 +183,9 @@ def dry_run(
     whole_school: bool,
     **reading,
 ) -> Outcome:
-    """Everything the import would do, then undone: the same code as the commit."""
-    savepoint = db.session.begin_nested()
-    try:
-        return run(school_id, data, mapping, whole_school=whole_school, **reading)
-    finally:
-        savepoint.rollback()
+    """Everything the import would do, worked out by the same code as the commit, and not
+    written."""
+    return run(school_id, data, mapping, whole_school=whole_school, write=False, **reading)
 
 
 def import_file(
