@@ -214,7 +214,7 @@ def apply(plan: Plan, summary) -> None:
     summary.messages_cancelled = stopped.messages_cancelled
     if plan.new_links:
         db.session.execute(
-            insert(PupilContact),
+            insert(PupilContact.__table__),
             [
                 {**values, "pupil_id": pupil_ids[key[0]], "contact_id": contact_ids[key[1]]}
                 for key, values in plan.new_links.items()
@@ -237,9 +237,10 @@ def _update(model, changes: dict[int, dict]) -> None:
 def _insert(model, rows: dict[str, dict]) -> dict[str, int]:
     if not rows:
         return {}
+    table = model.__table__  # a Core insert: the rows are plain values, no ORM state
     at = now()
     result = db.session.execute(
-        insert(model).returning(model.mis_id, model.id),
+        insert(table).returning(table.c.mis_id, table.c.id),
         [{**values, "created_at": at} for values in rows.values()],
     )
     return dict(result.all())
