@@ -24,7 +24,7 @@ from sqlalchemy import insert, text
 
 from parentlink import create_app
 from parentlink.db import db
-from parentlink.directory import reimport
+from parentlink.directory import checked, reimport
 from parentlink.directory.models import Contact, Pupil, PupilContact
 from parentlink.schema import upgrade
 from parentlink.schools.services import create_school
@@ -32,6 +32,7 @@ from parentlink.schools.services import create_school
 FAMILIES = 1_750
 TWO_CHILDREN = 250
 ROUNDS = 3
+BUDGET = 10  # preview + commit, as a multiple of reading the file with the csv module
 HEADER = (
     "Adno,Legal Forename,Legal Surname,Year,Reg,Contact Title,Contact Forename,"
     "Contact Surname,Relationship,Priority,Parental Responsibility,Court Order,"
@@ -77,26 +78,41 @@ def fresh_school() -> int:
     return school.id
 
 
-def preview_and_commit(school_id: int, data: bytes) -> None:
+def cold_caches() -> None:
+    """Each round imports the file as a new file: the mobiles and emails it holds have not
+    been checked by this process yet (the preview checks them; the commit then finds them
+    checked, as when one worker serves both)."""
+    checked._mobile.cache_clear()
+    checked._email.cache_clear()
+
+
+def preview_and_commit(school_id: int, data: bytes, times: dict[str, list[float]]) -> None:
+    cold_caches()
+    started = time.perf_counter()
     mapping = reimport.choose_mapping(school_id, reimport.headers_of(data, None, "sims.csv"))
     shown = reimport.dry_run(school_id, data, mapping, whole_school=True, filename="sims.csv")
     assert shown.ok, shown.errors[:3]
+    previewed = time.perf_counter()
     done = reimport.import_file(
         school_id, data, mapping, actor="bench", whole_school=True, filename="sims.csv"
     )
     assert done.ok and done.summary.contacts_added == 2 * FAMILIES, done.errors[:3]
+    assert done.summary == shown.summary  # the preview showed what the commit did
     db.session.commit()
+    times["preview"].append(previewed - started)
+    times["commit"].append(time.perf_counter() - previewed)
 
 
 def bare_insert(school_id: int, data: bytes) -> None:
-    """What any importer must at least do: read the rows and insert them in bulk."""
+    """What any importer must at least do: read the rows and insert them in bulk, with
+    Core executemany inserts (the quickest way SQLAlchemy has), checking nothing."""
     rows = list(csv.DictReader(io.StringIO(data.decode("cp1252"), newline="")))
     pupils, contacts, links = {}, {}, []
     for row in rows:
         pupils.setdefault(row["Adno"], row)
         contacts.setdefault(row["Email Address"], row)
     db.session.execute(
-        insert(Pupil),
+        insert(Pupil.__table__),
         [
             {
                 "school_id": school_id,
@@ -110,7 +126,7 @@ def bare_insert(school_id: int, data: bytes) -> None:
         ],
     )
     db.session.execute(
-        insert(Contact),
+        insert(Contact.__table__),
         [
             {
                 "school_id": school_id,
@@ -134,7 +150,7 @@ def bare_insert(school_id: int, data: bytes) -> None:
                 "relationship_label": row["Relationship"],
             }
         )
-    db.session.execute(insert(PupilContact), links)
+    db.session.execute(insert(PupilContact.__table__), links)
     db.session.commit()
 
 
@@ -156,20 +172,29 @@ def main() -> None:
                 db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
                 db.session.commit()
             upgrade()
-            pipeline, baseline, bare = [], [], []
+            baseline, bare = [], []
+            times: dict[str, list[float]] = {"preview": [], "commit": []}
             for _ in range(ROUNDS):
                 baseline.append(timed(read_with_csv, data))
-                pipeline.append(timed(preview_and_commit, fresh_school(), data))
+                school_id = fresh_school()
+                preview_and_commit(school_id, data, times)
                 bare.append(timed(bare_insert, fresh_school(), data))
+    pipeline = [p + c for p, c in zip(times["preview"], times["commit"], strict=True)]
     p, b, i = (statistics.median(x) for x in (pipeline, baseline, bare))
+    shown, written = (statistics.median(times[k]) for k in ("preview", "commit"))
     print(
         f"{url.split('://')[0]}: {rows} rows, {2 * FAMILIES} carers, "
         f"{FAMILIES + TWO_CHILDREN} pupils; median of {ROUNDS}"
     )
     print(f"  csv module alone          {b * 1000:9.1f} ms")
     print(f"  bare bulk insert          {i * 1000:9.1f} ms")
+    print(f"  preview                   {shown * 1000:9.1f} ms  {shown / b:6.1f}x the csv module")
+    print(
+        f"  commit                    {written * 1000:9.1f} ms  {written / b:6.1f}x the csv module"
+    )
     print(f"  preview + commit          {p * 1000:9.1f} ms")
-    print(f"  ratio to the csv module   {p / b:9.1f}x (budget 10x)")
+    verdict = "met" if p / b <= BUDGET else "NOT met"
+    print(f"  ratio to the csv module   {p / b:9.1f}x (budget {BUDGET}x: {verdict})")
     print(f"  ratio to a bare insert    {p / i:9.1f}x")
 
 

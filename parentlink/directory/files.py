@@ -158,7 +158,7 @@ def _table(kind: str, records: list[list[str]], sheets: list[str] | None = None)
     rows = [
         (number, record)
         for number, record in enumerate(records[1:], start=2)
-        if any(cell.strip() for cell in record)  # blank rows (Excel leaves many) are skipped
+        if "".join(record).strip()  # blank rows (Excel leaves many) are skipped
     ]
     return Table(kind, headers, rows, sheets or [])
 

@@ -61,6 +61,7 @@ _YEAR_SPELLINGS = {  # "Year 3", "Y3", "3"; "Reception", "R", "Rec"
 }
 _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0"}
+_YES_OR_NO = _YES | _NO
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ def _parse_row(number: int, v: dict[str, str], allow_international: bool | None 
             raise ValueError(f"{column} is longer than {limit} characters")
     year = _year_group(v["year_group"])
     pr = v["parental_responsibility"].lower()
-    if pr not in _YES | _NO:
+    if pr not in _YES_OR_NO:
         raise ValueError(
             f"parental_responsibility must be yes or no, not {v['parental_responsibility']!r}"
         )

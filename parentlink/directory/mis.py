@@ -338,11 +338,9 @@ def _mobile(mobile: str, fields, cells: list[str], allow_international) -> str:
 
 
 def _canonical(records, out: Prepared) -> None:
-    for number, pupil, contact in records:
-        values = dict.fromkeys(COLUMNS, "")
-        values.update(pupil)
-        values.update((k, v) for k, v in contact.items() if k in values)
-        out.records.append((number, values))
+    # A pupil's fields and a carer's (its name split, so no "contact_name" is left) are
+    # together exactly our columns.
+    out.records = [(number, pupil | contact) for number, pupil, contact in records]
 
 
 def _who(contact: dict[str, str]) -> str:

@@ -67,18 +67,15 @@ def plan_families(school_id: int, rows, summary, pupils_in_file: set[str] | None
     ranked: dict[tuple[str, str], int] = {}  # the file's own priorities
     for row in rows:
         key = (row.pupil[0], row.contact[0])
-        carer, child = f"{row.contact[1]} {row.contact[2]}", row.pupil[1]
         link = links.get(key)
         if link is None:
-            plan.new_links.setdefault(
-                key,
-                {
+            if key not in plan.new_links:
+                plan.new_links[key] = {
                     "school_id": school_id,
                     "relationship_label": row.relationship,
                     "parental_responsibility": row.parental_responsibility,
                     "court_order_restriction": bool(row.court_order),
-                },
-            )
+                }
         else:
             values = {
                 "relationship_label": row.relationship,
@@ -87,6 +84,7 @@ def plan_families(school_id: int, rows, summary, pupils_in_file: set[str] | None
             if row.court_order:
                 values["court_order_restriction"] = True
             elif row.court_order is False and link["court_order_restriction"]:
+                carer, child = f"{row.contact[1]} {row.contact[2]}", row.pupil[1]
                 summary.warnings.append(
                     RowError(
                         row.number,
@@ -100,14 +98,14 @@ def plan_families(school_id: int, rows, summary, pupils_in_file: set[str] | None
             summary.warnings.append(
                 RowError(
                     row.number,
-                    f"{carer} has no mobile and no email: kept, but we cannot reach them "
-                    "(listed on the data-quality page)",
+                    f"{row.contact[1]} {row.contact[2]} has no mobile and no email: kept, but "
+                    "we cannot reach them (listed on the data-quality page)",
                 )
             )
         listed.add(key)
         if row.priority is not None:
             ranked[key] = row.priority
-        summary.links += 1
+    summary.links += len(rows)
     covered = pupils_in_file if pupils_in_file is not None else {r.pupil[0] for r in rows}
     _stop(plan, links, listed, covered, allowed_before, summary)
     _set_priorities(plan, links, ranked)
@@ -128,16 +126,18 @@ def _set(plan: Plan, model, current: dict, values: dict) -> bool:
 
 
 def _person(plan, model, existing, new, columns, fields, summary) -> None:
-    mis_id, values = fields[0], dict(zip(columns, fields[1:], strict=False))
-    noun = "pupils" if model is Pupil else "contacts"
+    """A pupil or carer of the row: new (the first time it is seen), or changed."""
+    mis_id = fields[0]
     current = existing.get(mis_id)
+    if current is not None and current["id"] is None:
+        return  # new, and already seen on an earlier row
+    values = dict(zip(columns, fields[1:], strict=True))
+    noun = "pupils" if model is Pupil else "contacts"
     if current is None:
-        if mis_id not in new:
-            new[mis_id] = {"school_id": plan.school_id, "mis_id": mis_id, **values}
-            existing[mis_id] = {"id": None, "mis_id": mis_id, "left_on": None, **values}
-            setattr(summary, f"{noun}_added", getattr(summary, f"{noun}_added") + 1)
-        return
-    if current["id"] is not None and _set(plan, model, current, values):
+        new[mis_id] = {"school_id": plan.school_id, "mis_id": mis_id, **values}
+        existing[mis_id] = {"id": None, "mis_id": mis_id, "left_on": None, **values}
+        setattr(summary, f"{noun}_added", getattr(summary, f"{noun}_added") + 1)
+    elif _set(plan, model, current, values):
         setattr(summary, f"{noun}_updated", getattr(summary, f"{noun}_updated") + 1)
 
 
