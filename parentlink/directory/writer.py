@@ -235,15 +235,18 @@ def _update(model, changes: dict[int, dict]) -> None:
 
 
 def _insert(model, rows: dict[str, dict]) -> dict[str, int]:
+    """Insert new pupils or carers; {MIS id: row id}. A Core executemany (no ORM state, no
+    RETURNING: PostgreSQL's driver pipelines it), then their ids in one query."""
     if not rows:
         return {}
-    table = model.__table__  # a Core insert: the rows are plain values, no ORM state
+    table = model.__table__
     at = now()
-    result = db.session.execute(
-        insert(table).returning(table.c.mis_id, table.c.id),
-        [{**values, "created_at": at} for values in rows.values()],
+    db.session.execute(insert(table), [{**values, "created_at": at} for values in rows.values()])
+    school_id = next(iter(rows.values()))["school_id"]
+    ids = db.session.execute(
+        select(table.c.mis_id, table.c.id).where(table.c.school_id == school_id)
     )
-    return dict(result.all())
+    return {mis_id: row_id for mis_id, row_id in ids if mis_id in rows}
 
 
 def _forget_loaded() -> None:
