@@ -14,9 +14,10 @@ school, the preview then the commit, as the office does them; the commit's summa
 the preview's.
 
 The budget is NOT met, and cannot be while the baseline only reads the file: the bare
-insert alone (Core executemany, nothing checked) is 10-20x the csv read on SQLite and
-30-60x on PostgreSQL. Where the time goes (December 2026, a shared 2-core machine; median
-of 5 rounds, SQLite in CPU time, in ms, and as a multiple of the csv read, 9.2 ms):
+insert alone (Core executemany, nothing checked) was 19-32x the csv read on SQLite and
+30-42x on PostgreSQL in the runs reported on issue 13. Where the time goes (December 2026,
+a shared 2-core machine; median of 5 rounds, SQLite, CPU time in ms and as a multiple of
+the csv read, 9.2 ms):
 
     read the file 3 times (headers, preview, commit)           29   3.2x
     map, reshape, repair the rows (mis.prepare), x2            50   5.4x
