@@ -99,7 +99,11 @@ def sniff(data: bytes) -> str:
     return "csv"
 
 
-def read_file(data: bytes, filename: str = "", sheet: str | None = None) -> Table:
+def read_file(
+    data: bytes, filename: str = "", sheet: str | None = None, *, headers_only: bool = False
+) -> Table:
+    """The file's cells, cleaned; with `headers_only`, a CSV's first row is all that is
+    parsed (the rows are left empty)."""
     if not data.strip(b"\x00\r\n\t ,;"):
         raise FileProblem("the file is empty")
     kind = sniff(data)
@@ -111,7 +115,7 @@ def read_file(data: bytes, filename: str = "", sheet: str | None = None) -> Tabl
         )
     if kind == "csv":
         text, encoding = decode(data)
-        table = _csv_table(text, f"CSV, {encoding}")
+        table = _csv_table(text, f"CSV, {encoding}", headers_only)
     else:
         table = _workbook_table(data, kind, sheet)
     _clean_cells(table)
@@ -140,12 +144,12 @@ def decode(data: bytes) -> tuple[str, str]:
     return str(best), names.get(best.encoding, best.encoding)
 
 
-def _csv_table(text: str, kind: str) -> Table:
+def _csv_table(text: str, kind: str, headers_only: bool = False) -> Table:
     first_line = text[:4096].split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     # csv.reader yields blank lines, so numbers match the spreadsheet's (header = row 1)
-    records = list(reader)
+    records = [next(reader, [])] if headers_only else list(reader)
     return _table(kind, records)
 
 
@@ -154,7 +158,7 @@ def _table(kind: str, records: list[list[str]], sheets: list[str] | None = None)
     rows = [
         (number, record)
         for number, record in enumerate(records[1:], start=2)
-        if any(cell.strip() for cell in record)  # blank rows (Excel leaves many) are skipped
+        if "".join(record).strip()  # blank rows (Excel leaves many) are skipped
     ]
     return Table(kind, headers, rows, sheets or [])
 
@@ -196,6 +200,11 @@ def _cell_text(value: object) -> str:
 def _clean_cells(table: Table) -> None:
     table.headers = [clean(h) for h in table.headers]
     for number, cells in table.rows:
+        if "".join(cells).isprintable():
+            # No control, zero-width or non-breaking character anywhere in the row (all
+            # are outside Python's printable set): each cell only needs trimming.
+            cells[:] = [value.strip() for value in cells]
+            continue
         for index, value in enumerate(cells):
             bad = control_character(value)
             if bad:

@@ -32,6 +32,7 @@ class Merge:
     reached_by: str
     rows: list[tuple[int, str]]  # (file row, pupil's name)
     undone: bool = False  # the office chose "these are different people"
+    numbers: list[int] = field(default_factory=list, repr=False)  # the file rows alone
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Report:
     splits: list[Split] = field(default_factory=list)
 
 
+_NOT_WORD = re.compile(r"[^\w]+")
 _TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "rev", "revd", "sir", "lady", "master"}
 
 
@@ -78,7 +80,7 @@ def split_name(contact: dict[str, str]) -> str | None:
 
 
 def name_key(first: str, last: str) -> str:
-    return " ".join(re.sub(r"[^\w]+", " ", f"{first} {last}".lower()).split())
+    return " ".join(_NOT_WORD.sub(" ", f"{first} {last}".lower()).split())
 
 
 def _reach(contact: dict[str, str], allow_international: bool | None) -> str:
@@ -123,13 +125,14 @@ def assign(records, choices: dict, allow_international: bool | None = None) -> R
         display = f"{contact.get('contact_first_name', '')} {contact.get('contact_last_name', '')}"
         names[key_name] = display.strip()
         pupil_name = f"{pupil.get('pupil_first_name', '')} {pupil.get('pupil_last_name', '')}"
-        merge = by_id.setdefault(
-            natural, Merge(natural, display.strip(), reach or "no mobile or email", [])
-        )
+        merge = by_id.get(natural)
+        if merge is None:
+            how = reach or "no mobile or email"
+            merge = by_id[natural] = Merge(natural, display.strip(), how, [])
+            by_name.setdefault(key_name, {})[natural] = (how, merge.numbers)
         merge.rows.append((number, pupil_name.strip()))
+        merge.numbers.append(number)
         merge.undone = natural in split_ids
-        carers = by_name.setdefault(key_name, {})
-        carers.setdefault(natural, (reach or "no mobile or email", []))[1].append(number)
     report.merges = [m for m in by_id.values() if len({p for _r, p in m.rows}) > 1]
     report.splits = [
         Split(key, names[key], list(carers.values()), undone=key in merge_names)

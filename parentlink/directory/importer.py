@@ -9,12 +9,12 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from parentlink.db import db
-from parentlink.directory import checked
+from parentlink.directory import checked, writer
 from parentlink.directory.models import Channel
 from parentlink.directory.services import StoppedLink
-from parentlink.directory.writer import write_families
 from parentlink.messaging.addresses import AddressError
 
 COLUMNS = (
@@ -46,8 +46,22 @@ MAX_LENGTHS = {  # the columns' sizes in the database
     "relationship": 40,
 }
 YEAR_GROUPS = ("Nursery", "Reception", *(f"Year {n}" for n in range(1, 14)))
+_YEAR_SPELLINGS = {  # "Year 3", "Y3", "3"; "Reception", "R", "Rec"
+    **{
+        spelling: name
+        for name in YEAR_GROUPS
+        for spelling in (
+            name.lower(),
+            name.lower().replace("year ", "y"),
+            name.lower().replace("year ", ""),
+        )
+    },
+    "r": "Reception",
+    "rec": "Reception",
+}
 _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0"}
+_YES_OR_NO = _YES | _NO
 
 
 @dataclass(frozen=True)
@@ -81,8 +95,7 @@ class ImportSummary:
     invitations_revoked: int = 0
 
 
-@dataclass(frozen=True)
-class _Row:
+class _Row(NamedTuple):  # a tuple: thousands are made per file, and cheaply
     number: int
     pupil: tuple[str, str, str, str, str]  # mis id, first, last, year group, class
     contact: tuple[str, str, str, str | None, str | None, Channel]
@@ -116,13 +129,21 @@ def read_rows(
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise ImportRejected([RowError(1, f"missing column(s): {', '.join(missing)}")])
+    records = (
+        ((file_rows or {}).get(number, number), dict(zip(header, record, strict=False)))
+        for number, record in enumerate(reader, start=2)
+    )
+    return check_records(records, allow_international=allow_international)
+
+
+def check_records(records, *, allow_international: bool | None = None) -> list[_Row]:
+    """Validate (file row, {our column: cell}) pairs; raise ImportRejected listing every
+    problem found."""
     rows, errors = [], []
-    for number, record in enumerate(reader, start=2):
-        values = {k: v.strip() for k, v in zip(header, record, strict=False)}
+    for number, record in records:
+        values = {k: v.strip() for k, v in record.items()}
         if not any(values.values()):
             continue  # a blank line
-        if file_rows:
-            number = file_rows.get(number, number)
         try:
             rows.append(_parse_row(number, values, allow_international))
         except ValueError as exc:
@@ -144,7 +165,7 @@ def _parse_row(number: int, v: dict[str, str], allow_international: bool | None 
             raise ValueError(f"{column} is longer than {limit} characters")
     year = _year_group(v["year_group"])
     pr = v["parental_responsibility"].lower()
-    if pr not in _YES | _NO:
+    if pr not in _YES_OR_NO:
         raise ValueError(
             f"parental_responsibility must be yes or no, not {v['parental_responsibility']!r}"
         )
@@ -192,17 +213,10 @@ def court_order(raw: str) -> bool | None:
 
 
 def _year_group(raw: str) -> str:
-    text = " ".join(raw.split()).lower()
-    for name in YEAR_GROUPS:
-        if text in {
-            name.lower(),
-            name.lower().replace("year ", "y"),
-            name.lower().replace("year ", ""),
-        }:
-            return name
-    if text in {"r", "rec"}:
-        return "Reception"
-    raise ValueError(f"unknown year group {raw!r} (expected Reception, Year 1 … Year 6)")
+    found = _YEAR_SPELLINGS.get(" ".join(raw.split()).lower())
+    if found is None:
+        raise ValueError(f"unknown year group {raw!r} (expected Reception, Year 1 … Year 6)")
+    return found
 
 
 def _channel(raw: str, mobile: str | None, email: str | None) -> Channel:
@@ -262,13 +276,27 @@ def import_families(
     its rows): a carer no longer linked to such a pupil loses the link, and with it every
     invitation and queued message about that pupil; so does a carer whose parental
     responsibility is turned off or who is under a court order (restrictions.py)."""
+    school = _school(school_id)
+    rows = read_rows(data, allow_international=_abroad(school), file_rows=file_rows)
+    summary, plan = plan_import(school, rows, pupils_in_file)
+    writer.apply(plan, summary)
+    return summary
+
+
+def _school(school_id: int):
     from parentlink.schools.models import School
+
+    return db.session.get(School, school_id)
+
+
+def _abroad(school) -> bool:
     from parentlink.schools.sending import international_mobiles_allowed
 
-    school = db.session.get(School, school_id)
-    rows = read_rows(
-        data, allow_international=international_mobiles_allowed(school), file_rows=file_rows
-    )
+    return international_mobiles_allowed(school)
+
+
+def plan_import(school, rows: list[_Row], pupils_in_file: set[str] | None):
+    """The summary of what these rows change, and the plan that makes it (writer.py)."""
     summary = ImportSummary()
     taught = school.phase.year_groups
     for row in rows:
@@ -281,5 +309,5 @@ def import_families(
                     "school's phase in the settings",
                 )
             )
-    write_families(school_id, rows, summary, pupils_in_file)
-    return summary
+    plan = writer.plan_families(school.id, rows, summary, pupils_in_file)
+    return summary, plan

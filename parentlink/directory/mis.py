@@ -6,7 +6,7 @@ into one row per pupil–contact pair, splits a carer's name held in one cell ("
 Patel", "Patel, Priya"), takes the mobile from a column that is a mobile (a landline in a
 "Telephone" or "Home" column never displaces it), gives carers without a contact id a stable
 identity (identity.py), repairs what Excel did to phone numbers where that is safe, and
-hands back canonical CSV for `importer.import_families` with the file's own row numbers.
+hands back rows in our columns for `importer.check_records` with the file's own row numbers.
 
 Column names come from the vendors' documentation and support pages: SIMS (Adno, UPN,
 Legal Forename, Reg, Priority, Parental Responsibility, Court Order), Arbor (Admission No,
@@ -17,8 +17,6 @@ Responsibility, Court Order Restricted Access, Tutor Group), Groupcall Xporter a
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 
@@ -122,11 +120,13 @@ _PREFIXES = ("contact", "parent", "guardian", "carer")
 _WIDE = re.compile(r"^(?:contact|parent|guardian|carer) (\d+) ?(.*)$")
 _EXCEL_EXPONENT = re.compile(r"^\d+(\.\d+)?e\+?\d+$", re.IGNORECASE)
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+_NO_LEADING_ZERO = re.compile(r"7\d{9}")  # a UK mobile after Excel took its 0
 
 
 def norm(header: str) -> str:
     """ "Contact 1 Mobile", "ContactMobile", "contact_mobile" -> "contact 1 mobile"…"""
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", _CAMEL.sub(" ", header).lower()).split())
+    return " ".join(_NOT_ALNUM.sub(" ", _CAMEL.sub(" ", header).lower()).split())
 
 
 def _long_aliases(ours: str) -> tuple[str, ...]:
@@ -154,8 +154,8 @@ class Prepared:
     sheets: list[str] = field(default_factory=list)
     wide: bool = False
     contacts_per_row: int = 0
-    canonical: bytes = b""
-    source_rows: dict[int, int] = field(default_factory=dict)  # canonical row -> file row
+    # One (file row, {our column: cell}) per pupil–carer pair, for importer.check_records.
+    records: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
     pupil_ids: set[str] = field(default_factory=set)
@@ -163,7 +163,7 @@ class Prepared:
 
 
 def read_headers(data: bytes, sheet: str | None = None, filename: str = "") -> list[str]:
-    return read_file(data, filename, sheet).headers
+    return read_file(data, filename, sheet, headers_only=True).headers
 
 
 def guess_mapping(headers: list[str]) -> dict[str, str]:
@@ -238,20 +238,19 @@ def prepare(
     )
     if not wide and phones:
         groups[0]["phone"] = phones
+    # Where each field is read from, worked out once for the whole file.
+    pupil_columns = [(ours, _at(columns.get(ours))) for ours in PUPIL_FIELDS]
+    contact_columns = [
+        [(ours, _at(fields.get(ours))) for ours in CONTACT_FIELDS if ours != "phone"]
+        for fields in groups
+    ]
     records = []
     for number, cells in table.rows:
-
-        def cell(indexes: list[int] | int | None, cells: list[str] = cells) -> str:
-            for index in [indexes] if isinstance(indexes, int) else indexes or []:
-                if index is not None and index < len(cells) and cells[index]:
-                    return cells[index]
-            return ""
-
-        pupil = {ours: cell(columns.get(ours)) for ours in PUPIL_FIELDS}
+        pupil = _pick(cells, pupil_columns)
         out.pupil_ids.add(pupil["pupil_id"])
         contacts = []
-        for fields in groups:
-            contact = {ours: cell(fields.get(ours)) for ours in CONTACT_FIELDS if ours != "phone"}
+        for fields, wanted in zip(groups, contact_columns, strict=True):
+            contact = _pick(cells, wanted)
             contact["mobile"] = _mobile(contact["mobile"], fields, cells, allow_international)
             if any(contact.values()):
                 contacts.append(contact)
@@ -264,8 +263,28 @@ def prepare(
             _repair(number, contact, out, allow_international)
             records.append((number, pupil, contact))
     out.identities = identity.assign(records, identity_choices or {}, allow_international)
-    _write_canonical(records, out)
+    _canonical(records, out)
     return out
+
+
+def _at(indexes: list[int] | int | None) -> tuple[int, ...]:
+    if indexes is None:
+        return ()
+    return (indexes,) if isinstance(indexes, int) else tuple(indexes)
+
+
+def _pick(cells: list[str], wanted: list[tuple[str, tuple[int, ...]]]) -> dict[str, str]:
+    """{field: the first non-empty cell of its columns, else ""}"""
+    n = len(cells)
+    picked = {}
+    for ours, indexes in wanted:
+        value = ""
+        for index in indexes:
+            if index < n and cells[index]:
+                value = cells[index]
+                break
+        picked[ours] = value
+    return picked
 
 
 def _columns(mapping, positions, wide, out: Prepared) -> dict[str, int]:
@@ -318,44 +337,43 @@ def _mobile(mobile: str, fields, cells: list[str], allow_international) -> str:
     return ""
 
 
-def _write_canonical(records, out: Prepared) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(
-        buffer, fieldnames=COLUMNS, lineterminator="\r\n", extrasaction="ignore"
+def _canonical(records, out: Prepared) -> None:
+    # A pupil's fields and a carer's (its name split, so no "contact_name" is left) are
+    # together exactly our columns.
+    out.records = [(number, pupil | contact) for number, pupil, contact in records]
+
+
+def _who(contact: dict[str, str]) -> str:
+    return contact.get("contact_id") or (
+        f"{contact.get('contact_first_name', '')} {contact.get('contact_last_name', '')}".strip()
+        or "a contact"
     )
-    writer.writeheader()
-    for canonical_row, (number, pupil, contact) in enumerate(records, start=2):
-        out.source_rows[canonical_row] = number
-        writer.writerow({**pupil, **contact})
-    out.canonical = buffer.getvalue().encode("utf-8")
 
 
 def _repair(
     number: int, contact: dict[str, str], out: Prepared, allow_international: bool | None = None
 ) -> None:
     """Undo what Excel does to phone numbers where that is safe; say so, or say why not."""
-    who = contact.get("contact_id") or (
-        f"{contact.get('contact_first_name', '')} {contact.get('contact_last_name', '')}".strip()
-        or "a contact"
-    )
     mobile = contact.get("mobile", "").replace(" ", "")
-    if mobile and _EXCEL_EXPONENT.match(mobile):
+    if not mobile:
+        return
+    if _EXCEL_EXPONENT.match(mobile):
         out.errors.append(
             RowError(
                 number,
                 (
-                    f"mobile for {who} is {contact['mobile']!r}: Excel turned the number into "
-                    "a rounded figure and its digits are lost. Export from the MIS again and "
-                    "open it without Excel, or format the column as Text"
+                    f"mobile for {_who(contact)} is {contact['mobile']!r}: Excel turned the "
+                    "number into a rounded figure and its digits are lost. Export from the MIS "
+                    "again and open it without Excel, or format the column as Text"
                 ),
             )
         )
         contact["mobile"] = ""
         return
-    if re.fullmatch(r"7\d{9}", mobile):
+    if _NO_LEADING_ZERO.fullmatch(mobile):
         contact["mobile"] = "0" + mobile
         out.warnings.append(
-            RowError(number, f"mobile for {who}: added the leading 0 Excel removed")
+            RowError(number, f"mobile for {_who(contact)}: added the leading 0 Excel removed")
         )
     if contact.get("mobile"):
         try:
@@ -366,8 +384,8 @@ def _repair(
                     RowError(
                         number,
                         (
-                            f"{contact['mobile']} for {who} is a landline: we cannot text it, so "
-                            "we will use the email address"
+                            f"{contact['mobile']} for {_who(contact)} is a landline: we cannot "
+                            "text it, so we will use the email address"
                         ),
                     )
                 )

@@ -1,5 +1,6 @@
 """One import pipeline for the office and the `parentlink import` command: read the file as
-exported, map its columns, preview (a dry run in a savepoint), then an all-or-nothing commit.
+exported, map its columns, preview (the import worked out against the database and not
+written), then an all-or-nothing commit of the same plan.
 
 Re-imports update pupils and contacts by their MIS ids, add new starters, remove the links
 the file no longer has (and stop contact through them), and, for a whole-school file, mark
@@ -9,19 +10,30 @@ column mapping changes only when an import succeeds.
 
 from __future__ import annotations
 
+import gc
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from parentlink.campaigns.restrictions import stop_contact
+from parentlink.campaigns.restrictions import stop_contact, would_stop
 from parentlink.core.audit import record
 from parentlink.core.clock import now
 from parentlink.db import db
-from parentlink.directory.importer import ImportRejected, ImportSummary, RowError, import_families
+from parentlink.directory import writer
+from parentlink.directory.importer import (
+    ImportRejected,
+    ImportSummary,
+    RowError,
+    check_records,
+    plan_import,
+)
 from parentlink.directory.mis import FileProblem, Prepared, guess_mapping, prepare, read_headers
 from parentlink.directory.models import ColumnMapping, ImportUpload, Pupil, PupilContact
 from parentlink.directory.services import StoppedLink
+from parentlink.schools.models import School
+from parentlink.schools.sending import international_mobiles_allowed
 
 LEAVER_SHARE_NEEDING_CONFIRMATION = 0.10
 
@@ -103,11 +115,21 @@ def headers_of(data: bytes, sheet: str | None = None, filename: str = "") -> lis
         return []
 
 
-def _abroad(school_id: int) -> bool:
-    from parentlink.schools.models import School
-    from parentlink.schools.sending import international_mobiles_allowed
-
-    return international_mobiles_allowed(db.session.get(School, school_id))
+@contextmanager
+def _collector_paused():
+    """An import makes tens of thousands of small objects that live until it ends and
+    form no reference cycles; CPython's cycle collector, triggered by so many, walks the
+    whole process's heap again and again while the file is read (a third of the import's
+    time in bench/import.py). Reference counting frees memory as usual meanwhile, and the
+    collector runs again as soon as the import is worked out."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def run(
@@ -116,64 +138,58 @@ def run(
     mapping: dict[str, str],
     *,
     whole_school: bool,
+    write: bool = True,
     **reading,
 ) -> Outcome:
-    """Read, map and import in the caller's transaction; the caller keeps or undoes it.
-    `reading`: the file's name, the Excel sheet, the office's identity choices (mis.prepare)."""
+    """Read, map and work out the import; with `write`, write it in the caller's transaction
+    (the caller keeps or undoes it). Without, nothing is written: the preview is the same
+    plan, not applied. `reading`: the file's name, the Excel sheet, the office's identity
+    choices (mis.prepare)."""
+    with _collector_paused():
+        return _run(school_id, data, mapping, whole_school=whole_school, write=write, **reading)
+
+
+def _run(school_id, data, mapping, *, whole_school, write, **reading) -> Outcome:
+    school = db.session.get(School, school_id)
+    abroad = international_mobiles_allowed(school)
     try:
-        prepared = prepare(data, mapping, **reading, allow_international=_abroad(school_id))
+        prepared = prepare(data, mapping, **reading, allow_international=abroad)
     except FileProblem as exc:
         return Outcome(None, errors=[RowError(1, str(exc))])
     outcome = Outcome(prepared, errors=list(prepared.errors), warnings=list(prepared.warnings))
     if any(e.row == 1 for e in outcome.errors):  # the columns themselves are wrong
         return outcome
-    current = db.session.scalars(
-        select(Pupil).where(Pupil.school_id == school_id, Pupil.left_on.is_(None))
-    ).all()
-    outcome.current_pupils = len(current)
+    outcome.current_pupils = db.session.scalar(
+        select(func.count()).where(Pupil.school_id == school_id, Pupil.left_on.is_(None))
+    )
     try:
-        outcome.summary = import_families(
-            school_id,
-            prepared.canonical,
-            pupils_in_file=prepared.pupil_ids if whole_school else None,
-            file_rows=prepared.source_rows,
-        )
+        rows = check_records(prepared.records, allow_international=abroad)
     except ImportRejected as exc:
         seen = {e.row for e in outcome.errors}  # one message per row is enough
         outcome.errors += [e for e in exc.errors if e.row not in seen]
     if outcome.errors:
         outcome.errors.sort(key=lambda e: e.row)
         return outcome
+    outcome.summary, plan = plan_import(school, rows, prepared.pupil_ids if whole_school else None)
     outcome.warnings += outcome.summary.warnings
     outcome.warnings.sort(key=lambda w: w.row)
-    _mark_leavers(school_id, prepared, outcome, whole_school)
+    marked = _leavers(plan, prepared, outcome, whole_school)
+    if write:
+        writer.apply(plan, outcome.summary)
+        writer.mark_pupils(marked)
+    else:
+        writer.preview_stopping(plan, outcome.summary)
+    left = {pupil_id for pupil_id, left_on in marked.items() if left_on is not None}
+    outcome.leavers_carers_stopped = _stop_asking_about(left, write)
     return outcome
 
 
-def _mark_leavers(school_id: int, prepared: Prepared, outcome: Outcome, whole_school: bool):
-    """A pupil in the file is on roll (a returner comes back); with a whole-school file,
-    a pupil missing from it has left, and their carers' open invitations stop asking
-    about them (queued reminders cancelled; a link about nobody else stops working)."""
-    at = now()
-    pupils = db.session.scalars(select(Pupil).where(Pupil.school_id == school_id)).all()
-    left: set[int] = set()
-    for pupil in pupils:
-        if pupil.mis_id in prepared.pupil_ids:
-            if pupil.left_on is not None:
-                pupil.left_on = None
-                outcome.returners += 1
-        elif whole_school and pupil.left_on is None:
-            pupil.left_on = at.date()
-            left.add(pupil.id)
-            outcome.leavers.append(
-                Leaver(pupil.mis_id, pupil.first_name, pupil.last_name, pupil.class_name)
-            )
-    db.session.flush()
-    if left:
-        outcome.leavers_carers_stopped = _stop_asking_about(left, at)
-
-
-def _stop_asking_about(leavers: set[int], at) -> int:
+def _stop_asking_about(leavers: set[int], write: bool) -> int:
+    """A leaver's carers' open invitations stop asking about them (queued reminders
+    cancelled; a link about nobody else stops working); answered ones stay. Without
+    `write`, counted the same way (restrictions.would_stop)."""
+    if not leavers:
+        return 0
     carers: dict[int, set[int]] = {}
     for pupil_id, contact_id in db.session.execute(
         select(PupilContact.pupil_id, PupilContact.contact_id).where(
@@ -181,11 +197,33 @@ def _stop_asking_about(leavers: set[int], at) -> int:
         )
     ):
         carers.setdefault(contact_id, set()).add(pupil_id)
-    changed = 0
+    if not write:
+        stopped = would_stop(carers, open_only=True)
+        return stopped.invitations_narrowed + stopped.invitations_revoked
+    at, changed = now(), 0
     for contact_id, pupil_ids in sorted(carers.items()):
         stopped = stop_contact(contact_id, pupil_ids, at, open_only=True)
         changed += stopped.invitations_narrowed + stopped.invitations_revoked
     return changed
+
+
+def _leavers(plan, prepared: Prepared, outcome: Outcome, whole_school: bool) -> dict:
+    """A pupil in the file is on roll (a returner comes back); with a whole-school file,
+    a pupil missing from it has left. {pupil id: the date they left, or None}"""
+    today = now().date()
+    marked = {}
+    for pupil in plan.pupils.values():
+        if pupil["id"] is None:
+            continue  # a new starter
+        if pupil["mis_id"] in prepared.pupil_ids:
+            if pupil["left_on"] is not None:
+                marked[pupil["id"]] = None
+                outcome.returners += 1
+        elif whole_school and pupil["left_on"] is None:
+            marked[pupil["id"]] = today
+            names = (pupil["first_name"], pupil["last_name"], pupil["class_name"])
+            outcome.leavers.append(Leaver(pupil["mis_id"], *names))
+    return marked
 
 
 def dry_run(
@@ -196,12 +234,9 @@ def dry_run(
     whole_school: bool,
     **reading,
 ) -> Outcome:
-    """Everything the import would do, then undone: the same code as the commit."""
-    savepoint = db.session.begin_nested()
-    try:
-        return run(school_id, data, mapping, whole_school=whole_school, **reading)
-    finally:
-        savepoint.rollback()
+    """Everything the import would do, worked out by the same code as the commit, and not
+    written."""
+    return run(school_id, data, mapping, whole_school=whole_school, write=False, **reading)
 
 
 def import_file(

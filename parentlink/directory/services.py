@@ -4,7 +4,7 @@ contact (from here, or from an import)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -67,51 +67,12 @@ class StoppedLink:
     why: str  # "no longer linked in the file", "court order", "no parental responsibility"
 
 
-@dataclass
-class LinksStopped:
-    stopped: list[StoppedLink] = field(default_factory=list)
-    links_removed: int = 0
-    invitations_revoked: int = 0
-    messages_cancelled: int = 0
-
-
-def stop_links(
-    links: dict[tuple[int, int], PupilContact],
-    listed: set[tuple[int, int]],
-    covered: set[int],
-    allowed_before: dict[tuple[int, int], bool],
-) -> LinksStopped:
-    """After an import: remove the links of `covered` pupils that the file no longer lists
-    (they leave `links` too), and stop contact wherever a link that allowed it no longer
-    does (a court order, parental responsibility off, or the link gone)."""
-    out = LinksStopped()
-    stop: dict[int, set[int]] = {}
-    for key, link in list(links.items()):
-        if key in listed:
-            if not allowed_before.get(key) or link.may_be_invited:
-                continue
-            why = "court order" if link.court_order_restriction else "no parental responsibility"
-        elif key[0] in covered:
-            why = "no longer linked in the file"
-            del links[key]
-        else:
-            continue
-        pupil, contact = link.pupil, link.contact
-        out.stopped.append(
-            StoppedLink(
-                f"{pupil.first_name} {pupil.last_name}",
-                f"{contact.first_name} {contact.last_name}",
-                why,
-            )
-        )
-        stop.setdefault(key[1], set()).add(key[0])
-        if key not in listed:
-            db.session.delete(link)
-            out.links_removed += 1
+def stop_links(stop: dict[int, set[int]]) -> Stopped:
+    """After an import: stop contact wherever a link that allowed it no longer does (a court
+    order, parental responsibility off, or the link gone): {contact id: pupil ids}."""
+    out = Stopped()
     at = now()
     for contact_id, pupil_ids in stop.items():
-        stopped = stop_contact(contact_id, pupil_ids, at)
-        out.invitations_revoked += stopped.invitations_revoked
-        out.messages_cancelled += stopped.messages_cancelled
+        out.add(stop_contact(contact_id, pupil_ids, at))
     db.session.flush()
     return out
