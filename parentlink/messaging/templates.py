@@ -25,6 +25,7 @@ from parentlink.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, supported
 from parentlink.directory.models import Channel
 from parentlink.messaging.models import LINK_PLACEHOLDER, MessageKind
 from parentlink.messaging.sms import normalise
+from parentlink.schools.logo import email_logo
 
 _K = MessageKind
 _PARENT = frozenset({"school", "contact", "children", "link", "one_way"})
@@ -198,6 +199,7 @@ def _render(kind: MessageKind, channel: Channel, language: str, context: dict) -
             body = env.get_template(name).render(**view)
             return Rendered(body=normalise(" ".join(body.split())))
         text_name, html_name = template_names(kind, channel)
+        view.setdefault("logo", email_logo(context.get("school")))
         return Rendered(
             body=env.get_template(text_name).render(**view).strip() + "\n",
             subject=gettext(SUBJECTS.get(kind, "A message from school")),
