@@ -28,6 +28,7 @@ from parentlink.campaigns.one_link import not_already_asked
 from parentlink.core.audit import record
 from parentlink.core.clock import now
 from parentlink.core.filters import and_list
+from parentlink.core.i18n import english_plural
 from parentlink.core.text import without_controls
 from parentlink.core.tokens import hash_token, new_reference, new_token
 from parentlink.db import db
@@ -163,8 +164,14 @@ def launch_campaign(
     if too_long:
         savepoint.rollback()  # nothing is written while SMS are too long
         raise CampaignError(
-            f"{len(too_long)} text message(s) would be longer than the school's limit of "
-            f"{school.sms_segment_limit} segments, for example {'; '.join(too_long[:3])}. "
+            english_plural(
+                "%(num)d text message would be longer",
+                "%(num)d text messages would be longer",
+                len(too_long),
+            )
+            + " than the school's limit of "
+            + english_plural("%(num)d segment", "%(num)d segments", school.sms_segment_limit)
+            + f", for example {'; '.join(too_long[:3])}. "
             "Shorten the names in the MIS or ask these families by email or on paper, "
             "then try again"
         )

@@ -23,7 +23,7 @@ from flask import current_app
 from sqlalchemy import Select, and_, case, func, literal, select
 
 from parentlink.core.filters import and_list
-from parentlink.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, supported
+from parentlink.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, english_plural, supported
 from parentlink.db import db
 from parentlink.directory.models import Channel, Contact, Pupil, PupilContact
 from parentlink.messaging.models import MessageKind
@@ -336,7 +336,13 @@ def segment_limit_problem(preview: CampaignPreview) -> str | None:
     if preview.can_launch:
         return None
     return (
-        f"{preview.over_limit} text message(s) would be longer than the school's limit of "
-        f"{preview.segment_limit} segments (examples below). Shorten the names in the MIS, "
+        english_plural(
+            "%(num)d text message would be longer",
+            "%(num)d text messages would be longer",
+            preview.over_limit,
+        )
+        + " than the school's limit of "
+        + english_plural("%(num)d segment", "%(num)d segments", preview.segment_limit)
+        + " (examples below). Shorten the names in the MIS, "
         "or ask these families by email or on paper, then try again"
     )
