@@ -114,6 +114,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     babel.init_app(app, locale_selector=_select_locale)
     app.add_template_filter(names_list)
+    app.jinja_env.globals["english_plural"] = english_plural  # staff text in message templates
 
     @app.context_processor
     def _language() -> dict:
