@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from parentlink.agreements.models import AgreementVersion, Audience, VersionStatus
+from parentlink.agreements.queries import frozen_clauses
 from parentlink.campaigns.chase import DEFAULT_POLICY, ReminderPolicyError, parse_policy
 from parentlink.campaigns.invitation_links import invitation_id_for
 from parentlink.campaigns.models import (
@@ -306,7 +307,8 @@ def confirm(
                 answer=answers.get(clause.key, (Answer.AGREE, None))[0],
                 question=answers.get(clause.key, (Answer.AGREE, None))[1],
             )
-            for clause in version.clauses_for(Audience.PARENTS_CARERS)
+            # the version's parent clauses as kept per process once frozen (no query)
+            for clause in frozen_clauses(version.id, version.sha256, Audience.PARENTS_CARERS)
         ],
     )
     try:

@@ -41,6 +41,11 @@ def confirm_window_seconds() -> int:
     return int(current_app.config.get("STAFF_CONFIRM_MINUTES", 5)) * 60
 
 
+def staff_context() -> dict:
+    """The signed-in staff member for the office's templates (their blueprints only)."""
+    return {"current_user": current_user}
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> StaffUser | None:
     """The signed-in account, unless its sessions were ended since this one began."""
