@@ -338,7 +338,8 @@ def agreement_translate(path, school_slug) -> None:
             version, count = load_translation(school.id, Path(path), actor="cli")
         except TranslationFileError as exc:
             raise click.ClickException(str(exc)) from exc
-    click.echo(f"Version {version.label}: {count} clauses translated.")
+    translated = english_plural("%(num)d clause translated", "%(num)d clauses translated", count)
+    click.echo(f"Version {version.label}: {translated}.")
 
 
 def _commands() -> tuple:
