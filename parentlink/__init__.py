@@ -46,7 +46,10 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.db.init_app(app)
     extensions.mail.init_app(app)
     extensions.csrf.init_app(app)
-    extensions.login_manager.init_app(app)
+    # current_user reaches the office's templates only (office/session.py): on a parent's page
+    # Flask-Login's app-wide context processor loaded the staff user, and its "strong"
+    # session protection re-signed the parent's session and cleared a remember cookie.
+    extensions.login_manager.init_app(app, add_context_processor=False)
     init_request_transaction(app)
 
     from parentlink import models  # noqa: F401 - every table registered

@@ -11,6 +11,7 @@ from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
+from parentlink.core.i18n import english_plural
 from parentlink.db import db, transaction
 
 
@@ -167,13 +168,20 @@ def school_terms(path, dry_run, school_slug) -> None:
                 f"{term.school_days} school days"
             )
         if dry_run:
-            click.echo(f"and {len(plan.closures)} closures. Nothing was saved (dry run).")
+            closures = english_plural("%(num)d closure", "%(num)d closures", len(plan.closures))
+            click.echo(f"and {closures}. Nothing was saved (dry run).")
             return
         with transaction():
             calendars.save(_school(school_slug).id, plan, actor="cli")
     except TermDatesError as exc:
         raise click.ClickException(f"{exc}. Nothing was imported.") from exc
-    click.echo(f"Imported {len(plan.terms)} terms and {len(plan.closures)} closures.")
+    click.echo(
+        "Imported "
+        + english_plural("%(num)d term", "%(num)d terms", len(plan.terms))
+        + " and "
+        + english_plural("%(num)d closure", "%(num)d closures", len(plan.closures))
+        + "."
+    )
     for skipped in plan.skipped:
         click.echo(f"  skipped (neither a term, a school day nor a holiday): {skipped}")
 
@@ -330,7 +338,8 @@ def agreement_translate(path, school_slug) -> None:
             version, count = load_translation(school.id, Path(path), actor="cli")
         except TranslationFileError as exc:
             raise click.ClickException(str(exc)) from exc
-    click.echo(f"Version {version.label}: {count} clauses translated.")
+    translated = english_plural("%(num)d clause translated", "%(num)d clauses translated", count)
+    click.echo(f"Version {version.label}: {translated}.")
 
 
 def _commands() -> tuple:

@@ -227,9 +227,8 @@ def _remind(
                 school=campaign.school,
                 contact=contact,
                 children=and_list([p.first_name for p in invitation.pupils]),
-                closes_on=campaign.closes_at.astimezone(
-                    ZoneInfo(campaign.school.timezone)
-                ).strftime("%A %-d %B"),
+                # a date: the message writes it in its own language
+                closes_on=campaign.closes_at.astimezone(ZoneInfo(campaign.school.timezone)).date(),
             ),
             invitation_id=invitation.id,
             link_token=token,

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from parentlink.agreements.models import AgreementVersion, Audience, VersionStatus
+from parentlink.agreements.queries import frozen_clauses
 from parentlink.campaigns.chase import DEFAULT_POLICY, ReminderPolicyError, parse_policy
 from parentlink.campaigns.invitation_links import invitation_id_for
 from parentlink.campaigns.models import (
@@ -28,6 +29,7 @@ from parentlink.campaigns.one_link import not_already_asked
 from parentlink.core.audit import record
 from parentlink.core.clock import now
 from parentlink.core.filters import and_list
+from parentlink.core.i18n import english_plural
 from parentlink.core.text import without_controls
 from parentlink.core.tokens import hash_token, new_reference, new_token
 from parentlink.db import db
@@ -163,8 +165,14 @@ def launch_campaign(
     if too_long:
         savepoint.rollback()  # nothing is written while SMS are too long
         raise CampaignError(
-            f"{len(too_long)} text message(s) cannot be sent as they are (the school's limit "
-            f"is {school.sms_segment_limit} segments), for example {'; '.join(too_long[:3])}. "
+            english_plural(
+                "%(num)d text message cannot be sent as it is",
+                "%(num)d text messages cannot be sent as they are",
+                len(too_long),
+            )
+            + " (the school's limit is "
+            + english_plural("%(num)d segment", "%(num)d segments", school.sms_segment_limit)
+            + f"), for example {'; '.join(too_long[:3])}. "
             "Shorten the names in the MIS or ask these families by email or on paper, "
             "then try again"
         )
@@ -299,7 +307,8 @@ def confirm(
                 answer=answers.get(clause.key, (Answer.AGREE, None))[0],
                 question=answers.get(clause.key, (Answer.AGREE, None))[1],
             )
-            for clause in version.clauses_for(Audience.PARENTS_CARERS)
+            # the version's parent clauses as kept per process once frozen (no query)
+            for clause in frozen_clauses(version.id, version.sha256, Audience.PARENTS_CARERS)
         ],
     )
     try:

@@ -31,8 +31,10 @@ from parentlink.concerns.queries import concern_in_school, inbox, status_counts,
 from parentlink.concerns.uploads import path_of
 from parentlink.core.clock import now
 from parentlink.db import db
+from parentlink.office.session import staff_context
 
 blueprint = Blueprint("concerns_office", __name__, url_prefix="/office/concerns")
+blueprint.context_processor(staff_context)
 
 ACTIONS = {
     "acknowledge": services.acknowledge,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from babel import Locale
 from babel.lists import format_list
+from babel.support import NullTranslations
 from flask import Flask, g, has_request_context, request
 from flask_babel import Babel, get_locale, refresh
 
@@ -38,6 +39,16 @@ LANGUAGES = {
     "bn": Language("bn", "বাংলা", "ltr"),
 }
 DEFAULT_LANGUAGE = "en"
+
+_ENGLISH = NullTranslations()
+
+
+def english_plural(singular: str, plural: str, n: int, **values: object) -> str:
+    """Staff and command-line text, which is English only and so never in the catalogues:
+    Babel's ngettext in English, formatted with %(num)d and `values` ("1 carer", "2 carers")."""
+    return _ENGLISH.ngettext(singular, plural, n) % {"num": n, **values}
+
+
 # Parsed once: Flask-Babel keeps a Locale it is given as it is, instead of parsing the
 # code again on every request.
 _LOCALES = {code: Locale.parse(code) for code in LANGUAGES}
@@ -103,6 +114,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     babel.init_app(app, locale_selector=_select_locale)
     app.add_template_filter(names_list)
+    app.jinja_env.globals["english_plural"] = english_plural  # staff text in message templates
 
     @app.context_processor
     def _language() -> dict:

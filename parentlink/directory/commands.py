@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from parentlink.core.i18n import english_plural
 from parentlink.db import transaction
 from parentlink.directory import reimport
 
@@ -66,12 +67,15 @@ def import_command(
         for error in outcome.errors:
             click.echo(f"  {error}", err=True)
         raise click.ClickException(
-            f"Import stopped: {len(outcome.errors)} problem(s). Nothing was imported."
+            "Import stopped: "
+            + english_plural("%(num)d problem", "%(num)d problems", len(outcome.errors))
+            + ". Nothing was imported."
         )
     s = outcome.summary
     for pupil, items in outcome.stopped_by_pupil():
         who = ", ".join(f"{i.contact} ({i.why})" for i in items)
-        click.echo(f"  {len(items)} carer(s) will no longer be contacted about {pupil}: {who}")
+        carers = english_plural("%(num)d carer", "%(num)d carers", len(items))
+        click.echo(f"  {carers} will no longer be contacted about {pupil}: {who}")
     if outcome.many_leavers:
         click.echo(
             f"  WARNING: {len(outcome.leavers)} of {outcome.current_pupils} pupils would be "
@@ -87,6 +91,7 @@ def import_command(
         f"{verb}: {s.pupils_added} pupils added, {s.pupils_updated} updated; "
         f"{s.contacts_added} contacts added, {s.contacts_updated} updated; "
         f"{s.links} pupil-contact links; {len(outcome.leavers)} leavers; "
-        f"{len(s.stopped)} carer link(s) no longer contacted."
+        + english_plural("%(num)d carer link", "%(num)d carer links", len(s.stopped))
+        + " no longer contacted."
         + (" Nothing was written (dry run)." if dry_run else "")
     )

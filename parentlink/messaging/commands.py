@@ -7,6 +7,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from parentlink.core.i18n import english_plural
 from parentlink.messaging.preview import preview_invitations
 from parentlink.messaging.templates import TemplateProblem
 
@@ -53,7 +54,8 @@ def preview_command(school_slug: str | None, show: int) -> None:
         assert segments is not None
         click.echo(
             f"\n- to {sample.carer} (contact {sample.contact_id}): "
-            f"{segments.count} segment(s), {segments.encoding}, {segments.characters} characters"
+            + english_plural("%(num)d segment", "%(num)d segments", segments.count)
+            + f", {segments.encoding}, {segments.characters} characters"
         )
         if segments.non_gsm:
             click.echo(f"  not GSM-7: {' '.join(segments.non_gsm)}")

@@ -41,6 +41,7 @@ from parentlink.messaging.pacing import backoff
 from parentlink.messaging.quiet_hours import schools_in_window
 from parentlink.messaging.reconcile import reconcile_expired
 from parentlink.messaging.sending import send_all
+from parentlink.schools.logo import inline_images, school_logos
 from parentlink.schools.models import School
 
 
@@ -167,7 +168,12 @@ def claim_due(limit: int) -> list[Outgoing]:
         execution_options={"synchronize_session": False},
     ).all()
     senders = school_senders() if rows else {}
-    return [outgoing_for(row, senders.get(row.school_id)) for row in sorted(rows, key=_by_id)]
+    logos = school_logos(
+        {row.school_id for row in rows if row.html_body and "cid:" in row.html_body}
+    )
+    return [
+        outgoing_for(row, senders.get(row.school_id), logos) for row in sorted(rows, key=_by_id)
+    ]
 
 
 def _by_id(row) -> int:
@@ -195,9 +201,10 @@ _OUTGOING_COLUMNS = (
 )
 
 
-def outgoing_for(message, sender: str | None = None) -> Outgoing:
+def outgoing_for(message, sender: str | None = None, logos: dict | None = None) -> Outgoing:
     """What a gateway needs for a message (an ORM Message or a row of _OUTGOING_COLUMNS);
-    `sender`: the school's own SMS sender, if it has one."""
+    `sender`: the school's own SMS sender, if it has one; `logos`: the schools' logos
+    (school_logos), looked up here when not given and the email shows one."""
     link = None
     if message.link_token:
         link = personal_link(message.link_token)
@@ -206,13 +213,18 @@ def outgoing_for(message, sender: str | None = None) -> Outgoing:
     callback = None
     if message.channel is Channel.SMS:
         callback = f"{current_app.config['PUBLIC_URL']}/webhooks/twilio/status?m={message.id}"
+    html = _with_link(message.html_body, link) if message.html_body else None
+    if html and "cid:" in html and logos is None:
+        logos = school_logos([message.school_id])
+    html, images = inline_images(html, (logos or {}).get(message.school_id))
     return Outgoing(
         message_id=message.id,
         channel=message.channel.value,
         to=message.to_address,
         body=_with_link(message.body, link),
         subject=message.subject,
-        html=_with_link(message.html_body, link) if message.html_body else None,
+        html=html,
+        images=images,
         message_ref=message_ref(message.id, message.school_id),
         status_callback=callback,
         return_path=return_path(message.id) if message.channel is Channel.EMAIL else None,

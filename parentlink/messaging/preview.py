@@ -23,7 +23,7 @@ from flask import current_app
 from sqlalchemy import Select, and_, case, func, literal, select
 
 from parentlink.core.filters import and_list
-from parentlink.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, supported
+from parentlink.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, english_plural, supported
 from parentlink.db import db
 from parentlink.directory.models import Channel, Contact, Pupil, PupilContact
 from parentlink.messaging.allowance import Allowance, allowance_for
@@ -356,8 +356,13 @@ def segment_limit_problem(preview: CampaignPreview) -> str | None:
     if preview.can_launch:
         return None
     return (
-        f"{preview.over_limit} text message(s) cannot be sent as they are (examples below: "
-        f"longer than the school's limit of {preview.segment_limit} segments, or refused by "
-        "the provider). Shorten the names in the MIS, or ask these families by email or on "
-        "paper, then try again"
+        english_plural(
+            "%(num)d text message cannot be sent as it is",
+            "%(num)d text messages cannot be sent as they are",
+            preview.over_limit,
+        )
+        + " (examples below: longer than the school's limit of "
+        + english_plural("%(num)d segment", "%(num)d segments", preview.segment_limit)
+        + ", or refused by the provider). Shorten the names in the MIS, or ask these "
+        "families by email or on paper, then try again"
     )

@@ -11,10 +11,12 @@ message that goes out with a gap in it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
+from babel.dates import format_date, get_date_format
 from babel.lists import format_list
 from flask import current_app
 from flask_babel import force_locale, gettext
@@ -25,6 +27,7 @@ from parentlink.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, supported
 from parentlink.directory.models import Channel
 from parentlink.messaging.models import LINK_PLACEHOLDER, MessageKind
 from parentlink.messaging.sms import normalise
+from parentlink.schools.logo import email_logo
 
 _K = MessageKind
 _PARENT = frozenset({"school", "contact", "children", "link", "one_way"})
@@ -100,7 +103,7 @@ SAMPLE = {
     "children": "Amelia and Oscar",
     "link": LINK_PLACEHOLDER,
     "one_way": True,
-    "closes_on": "Friday 16 October",
+    "closes_on": date(2026, 10, 16),
     "reference": "PL-ABC234",
     "has_questions": True,
     "count": 3,
@@ -114,6 +117,23 @@ SAMPLE = {
     "point": "We share photos of children only with permission.",
     "reply": "Yes, class WhatsApp groups are fine; please do not share photos of others.",
 }
+
+
+# Family placeholders that are days: given as dates, written in the message's language.
+DAYS = ("closes_on",)
+_YEAR = re.compile(r"[\s,،]*(?:'de'\s*)?y+[\s.,،]*$")
+
+
+def day_in(day: date, language: str) -> str:
+    """A day as the language writes a full date, without the year: "Friday 16 October",
+    "piątek, 16 października", "sexta-feira, 16 de outubro", "الجمعة، 16 أكتوبر"."""
+    if language == DEFAULT_LANGUAGE:
+        return format_date(day, "EEEE d MMMM", locale="en_GB")  # as the school writes it
+    locale = language
+    pattern = _YEAR.sub("", get_date_format("full", locale=locale).pattern)
+    if "y" in pattern.replace("'de'", ""):  # a locale that puts the year first
+        pattern = "EEEE d MMMM"
+    return format_date(day, pattern, locale=locale)
 
 
 class TemplateProblem(ValueError):
@@ -192,6 +212,9 @@ def _render(kind: MessageKind, channel: Channel, language: str, context: dict) -
     context.setdefault("one_way", sms_is_one_way(context.get("school")))
     if language != DEFAULT_LANGUAGE and isinstance(context.get("children"), NameList):
         context["children"] = format_list(list(context["children"].names), locale=language)
+    for name in DAYS:
+        if isinstance(context.get(name), date):
+            context[name] = day_in(context[name], language)
     context.setdefault("message_lang", language)
     context.setdefault("message_dir", LANGUAGES[language].direction)
     env = _strict_env()
@@ -202,6 +225,7 @@ def _render(kind: MessageKind, channel: Channel, language: str, context: dict) -
             body = env.get_template(name).render(**view)
             return Rendered(body=normalise(" ".join(body.split())))
         text_name, html_name = template_names(kind, channel)
+        view.setdefault("logo", email_logo(context.get("school")))
         return Rendered(
             body=env.get_template(text_name).render(**view).strip() + "\n",
             subject=gettext(SUBJECTS.get(kind, "A message from school")),

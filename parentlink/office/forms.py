@@ -22,6 +22,7 @@ from wtforms.validators import (
 )
 
 from parentlink.campaigns.chase import DEFAULT_POLICY, ReminderPolicyError, parse_policy
+from parentlink.core.i18n import english_plural
 
 try:  # WTForms 3.2+ wants SelectChoice objects; older versions take (value, label) pairs
     from wtforms import SelectChoice
@@ -124,7 +125,7 @@ class UploadForm(FlaskForm):
 
 
 def pupils(n: int) -> str:
-    return f"{n} pupil" if n == 1 else f"{n} pupils"
+    return english_plural("%(num)d pupil", "%(num)d pupils", n)
 
 
 REMINDER_CHANNELS = _choices(

@@ -7,6 +7,7 @@ from flask_limiter import RateLimitExceeded
 
 from parentlink.office import jobs_panel
 from parentlink.office.permissions import Permission, can, requires
+from parentlink.office.session import staff_context
 from parentlink.office.views import (
     account,
     agreements,
@@ -32,6 +33,7 @@ from parentlink.parents.limits import limiter
 P = Permission
 blueprint = Blueprint("office", __name__, url_prefix="/office")
 blueprint.register_error_handler(RateLimitExceeded, account.too_many_codes)
+blueprint.context_processor(staff_context)
 
 # Pages anyone may reach (they sign you in or out).
 PUBLIC = [

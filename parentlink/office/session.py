@@ -15,6 +15,7 @@ from sqlalchemy import update
 
 from parentlink.core.audit import record
 from parentlink.core.clock import now
+from parentlink.core.i18n import english_plural
 from parentlink.db import db
 from parentlink.extensions import login_manager
 from parentlink.office.models import StaffUser
@@ -38,6 +39,11 @@ def lifetime_seconds() -> int:
 
 def confirm_window_seconds() -> int:
     return int(current_app.config.get("STAFF_CONFIRM_MINUTES", 5)) * 60
+
+
+def staff_context() -> dict:
+    """The signed-in staff member for the office's templates (their blueprints only)."""
+    return {"current_user": current_user}
 
 
 @login_manager.user_loader
@@ -122,7 +128,11 @@ def staff_gate():
         hours = lifetime_seconds() // 3600
         return _signed_out(
             "staff.session_expired", current_user,
-            f"You were signed out {hours} hours after signing in. Please sign in again.",
+            english_plural(
+                "You were signed out %(num)d hour after signing in. Please sign in again.",
+                "You were signed out %(num)d hours after signing in. Please sign in again.",
+                hours,
+            ),
             after="lifetime",
         )  # fmt: skip
     seen = session.get(SEEN)
@@ -130,7 +140,11 @@ def staff_gate():
         minutes = idle_limit_seconds() // 60
         return _signed_out(
             "staff.session_expired", current_user,
-            f"You were signed out after {minutes} minutes without activity. Please sign in.",
+            english_plural(
+                "You were signed out after %(num)d minute without activity. Please sign in.",
+                "You were signed out after %(num)d minutes without activity. Please sign in.",
+                minutes,
+            ),
             after="idle",
         )  # fmt: skip
     session[SEEN] = at

@@ -54,6 +54,16 @@ class SchoolDetailsForm(FlaskForm):
     )
 
 
+class LogoForm(FlaskForm):
+    # What the file is, is decided from its bytes (schools/logo.py), not its name.
+    file = FileField("Logo (PNG, JPEG, GIF or WebP)",
+                     validators=[FileRequired("Choose the logo's picture file.")])  # fmt: skip
+
+
+class RemoveLogoForm(FlaskForm):
+    """The "Remove the logo" button: only the CSRF token and the section."""
+
+
 class WindowForm(FlaskForm):
     start = TimeField("From", validators=[DataRequired("Give a time, e.g. 08:00.")])
     end = TimeField("Until", validators=[DataRequired("Give a time, e.g. 20:00.")])

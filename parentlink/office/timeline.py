@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from parentlink.campaigns.models import Answer, Confirmation, FollowUp, Invitation
 from parentlink.concerns.access import concern_message_kinds
 from parentlink.core.filters import phone
+from parentlink.core.i18n import english_plural
 from parentlink.db import db
 from parentlink.directory.models import Channel
 from parentlink.messaging.models import DeliveryEvent, Message, MessageKind
@@ -133,7 +134,8 @@ def _confirmation_events(c: Confirmation, who: str) -> list[Event]:
     questions = [r for r in c.responses if r.answer is Answer.QUESTION]
     agreed = len(c.responses) - len(questions)
     text = f"confirmed the agreement {how} as \u201c{c.typed_name}\u201d: agreed to {agreed} of "
-    text += f"{len(c.responses)} points; reference {c.reference}."
+    text += english_plural("%(num)d point", "%(num)d points", len(c.responses))
+    text += f"; reference {c.reference}."
     events = [Event(c.confirmed_at, "confirmed", who, text)]
     if c.withdrawn_at:
         reason = c.withdrawal_reason or "no reason given"

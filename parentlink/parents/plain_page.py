@@ -47,6 +47,7 @@ def page(facts: LinkFacts, token: str, form: ConfirmForm | None = None) -> tuple
         facts.school_id,
         facts.school_name,
         facts.office_phone,
+        facts.logo_sha256,
     )
     typed = ""
     if form is None:

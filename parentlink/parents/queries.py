@@ -51,6 +51,7 @@ class LinkFacts:
     school_id: int
     school_name: str
     office_phone: str | None
+    logo_sha256: str | None  # the school's logo's version (part of the cached page)
     standing: bool  # a confirmation not withdrawn: the page is the receipt
     earlier: bool  # confirmed another version before: the page shows what changed
     concerns: bool  # reported a concern: the page lists them
@@ -100,6 +101,7 @@ def _statement(by: str) -> RawQuery:
             _sch.c.id,
             _sch.c.name,
             _sch.c.office_phone,
+            _sch.c.logo_sha256,
             exists()
             .where(conf.c.invitation_id == _inv.c.id, conf.c.withdrawn_at.is_(None))
             .label("standing"),
@@ -157,12 +159,12 @@ def _facts(rows) -> LinkFacts | None:
         return None
     first = rows[0]
     return LinkFacts(
-        *first[:13],
-        standing=bool(first[13]),
-        earlier=bool(first[14]),
-        concerns=bool(first[15]),
-        translations_revision=first[16],
-        children=told_apart(tuple(row[17:20]) for row in rows if row[17] is not None),
+        *first[:14],
+        standing=bool(first[14]),
+        earlier=bool(first[15]),
+        concerns=bool(first[16]),
+        translations_revision=first[17],
+        children=told_apart(tuple(row[18:21]) for row in rows if row[18] is not None),
     )
 
 

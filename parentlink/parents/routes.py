@@ -27,6 +27,7 @@ from parentlink.parents import pages, plain_page
 from parentlink.parents.forms import LanguageForm, NewLinkForm, WithdrawForm
 from parentlink.parents.limits import NEW_LINK_PER_IP, limiter, too_many
 from parentlink.parents.queries import link_facts, sole_school
+from parentlink.schools.logo import logo_response
 
 blueprint = Blueprint("parents", __name__)
 blueprint.register_error_handler(RateLimitExceeded, too_many)
@@ -170,6 +171,12 @@ def new_link():
         return render_template("parents/new_link_sent.html", school=sole_school())
     status = 422 if form.errors else 200
     return render_template("parents/new_link.html", form=form, school=sole_school()), status
+
+
+@blueprint.get("/school-logo/<int:school_id>/<sha>.png")
+def school_logo(school_id: int, sha: str):
+    """The school's logo at its versioned address (schools/logo.py)."""
+    return logo_response(school_id, sha)
 
 
 @blueprint.get("/accessibility")

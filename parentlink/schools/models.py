@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint, false
+from sqlalchemy import ForeignKey, LargeBinary, Numeric, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from parentlink.core.clock import now
@@ -67,6 +67,13 @@ class School(db.Model):
     notify_price_pence: Mapped[Decimal | None] = mapped_column(Numeric(8, 3))
     # Which year groups the school teaches: an import warns about a pupil outside them.
     phase: Mapped[Phase] = mapped_column(default=Phase.PRIMARY)
+    # An optional logo (schools/logo.py): a small PNG re-encoded by us, its SHA-256 naming
+    # the version (the URL and the ETag). The bytes load only when asked for.
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_type: Mapped[str | None] = mapped_column(String(16))
+    logo_sha256: Mapped[str | None] = mapped_column(String(64))
+    logo_width: Mapped[int | None]
+    logo_height: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=now)
 
     terms: Mapped[list[Term]] = relationship(back_populates="school", order_by="Term.starts_on")

@@ -33,7 +33,7 @@ def test_a_loaded_translation_is_shown_beside_the_binding_english(app, client, t
     file.write_text(POLISH, encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["agreement", "translate", str(file)])
     assert result.exit_code == 0, result.output
-    assert "1 clauses translated" in result.output
+    assert "1 clause translated" in result.output
     client.post(f"/a/{token}/language", data={"csrf_token": csrf_token(english), "lang": "pl"})
     polish = client.get(f"/a/{token}").get_data(as_text=True)
     assert "Prosimy przestrzegać prawa w internecie." in polish

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import undefer
 
 from parentlink.core.audit import AuditEvent
 from parentlink.db import db
@@ -28,7 +29,7 @@ def post(client, section: str, fields: dict, files: dict | None = None):
 
 def the_school(app) -> School:
     with app.app_context():
-        found = db.session.scalar(select(School))
+        found = db.session.scalar(select(School).options(undefer(School.logo)))
         db.session.expunge(found)
         return found
 
@@ -213,7 +214,7 @@ def test_a_term_dates_upload_is_shown_then_saved_all_or_nothing(app, admin_clien
     response = _save_terms(admin_client, preview)
     assert response.status_code == 303
     page = admin_client.get("/office/settings").get_data(as_text=True)
-    assert "Saved 1 term(s) and 0 closure(s)." in page
+    assert "Saved 1 term and 0 closures." in page
     with app.app_context():
         assert db.session.scalar(select(Term.starts_on)) == date(2026, 9, 2)
     again = _save_terms(admin_client, preview)  # the same plan twice: overlaps, nothing saved

@@ -43,21 +43,29 @@ def visit(page, url: str):
     return response
 
 
+LOGO_BUDGET = 10 * 1024
+
+
 def assert_light_and_local(page, base: str) -> int:
-    """≤ 30 KB of HTML and CSS in all, nothing from another host, no script, no web font."""
+    """≤ 30 KB of HTML and CSS in all (the school's logo, a separate request, ≤ 10 KB more),
+    nothing from another host, no script, no web font."""
     host = urlsplit(base).netloc
     assert page.loaded, "no responses recorded"
     assert all(urlsplit(url).netloc == host for url, _ in page.loaded), page.loaded
     assert not any(url.endswith((".js", ".woff", ".woff2", ".ttf")) for url, _ in page.loaded)
-    total = sum(size for _, size in page.loaded)
+    logos = [size for url, size in page.loaded if "/school-logo/" in url]
+    assert all(size <= LOGO_BUDGET for size in logos) and len(logos) <= 1, page.loaded
+    total = sum(size for url, size in page.loaded if "/school-logo/" not in url)
     assert total <= BUDGET, (total, page.loaded)
     assert page.locator("script").count() == 0
     return total
 
 
 def assert_accessible(page, state: str) -> None:
-    """axe-core with the WCAG 2.2 AA and best-practice rules: no violations."""
+    """axe-core with the WCAG 2.2 AA and best-practice rules: no violations; and every id
+    used once (axe-core 4.7 retired its duplicate-id rules, so this checks it itself)."""
     page.wait_for_load_state()  # the stylesheets too: sizes and contrast depend on them
+    assert duplicate_ids(page) == [], (state, "ids used more than once")
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate(
         """async (tags) => {
@@ -70,6 +78,18 @@ def assert_accessible(page, state: str) -> None:
         AXE_TAGS,
     )
     assert violations == [], (state, violations)
+
+
+def duplicate_ids(page) -> list[str]:
+    return page.evaluate(
+        """() => {
+            const seen = new Map();
+            for (const el of document.querySelectorAll('[id]')) {
+                seen.set(el.id, (seen.get(el.id) || 0) + 1);
+            }
+            return [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+        }"""
+    )
 
 
 def fits_the_width(page) -> bool:

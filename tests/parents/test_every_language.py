@@ -23,7 +23,9 @@ from parentlink.directory.models import Contact
 from parentlink.messaging.models import Message, MessageKind
 from parentlink.messaging.outbox import sms_with_link
 from parentlink.messaging.sms import count_segments
+from parentlink.schools.logo import set_logo
 from tests.builders import csv_bytes, family_row, published_policy, school
+from tests.office.test_school_logo import crest
 from tests.parents.browser import (
     BUDGET,
     assert_accessible,
@@ -85,6 +87,7 @@ def _family_in(app, language: str) -> tuple[str, str]:
         # Urdu, Arabic and Bengali need UCS-2 (70 characters a segment): with the link, an
         # invitation takes 3 segments, so the school allows 3 (the preview shows the cost).
         the_school.sms_segment_limit = 3
+        set_logo(the_school, crest(), actor="test")  # the budgets hold with a logo too
         version = published_policy(the_school.id)
         load_seed_translations(the_school.id, actor="test")
         import_families(
@@ -128,8 +131,11 @@ def test_a_parent_reads_and_confirms_in_their_language(live_app, browser, langua
     assert page.locator("html").get_attribute("lang") == language
     assert page.locator("html").get_attribute("dir") == LANGUAGES[language].direction
     assert page.get_by_role("heading", level=1).inner_text() == heading
+    logo = page.get_by_role("img", name="Coates Lane Primary School")
+    assert logo.is_visible() and logo.evaluate("img => img.naturalWidth") == 480
     assert page.locator(".point h2").first.inner_text().startswith(first_point)
     weight = assert_light_and_local(page, base)
+    assert any("/school-logo/" in url for url, _ in page.loaded)  # fetched, and not counted
     css = sum(size for url, size in page.loaded if url.endswith(".css"))
     assert fits_the_width(page)
     words, height = visible_words(page), screens(page)

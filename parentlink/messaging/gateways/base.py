@@ -36,6 +36,8 @@ class Outgoing:
     status_callback: str | None = None  # absolute URL for delivery reports (SMS)
     return_path: str | None = None  # envelope sender for bounces (email; VERP address)
     sender: str | None = None  # SMS: the school's own sender, else the gateway's
+    # email: pictures the HTML shows by Content-ID (the school's logo): (cid, type, bytes)
+    images: tuple[tuple[str, str, bytes], ...] = ()
 
 
 @dataclass(frozen=True)

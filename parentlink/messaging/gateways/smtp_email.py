@@ -15,6 +15,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from email.charset import QP, Charset
+from email.mime.image import MIMEImage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
@@ -143,7 +144,17 @@ def _mime(outgoing: Outgoing, sender: tuple[str, str]) -> bytes:
     if outgoing.html:
         message = MIMEMultipart("alternative")
         message.attach(text)
-        message.attach(MIMEText(outgoing.html, "html", _UTF8_QP))  # type: ignore[arg-type]
+        html = MIMEText(outgoing.html, "html", _UTF8_QP)  # type: ignore[arg-type]
+        if outgoing.images:  # the HTML and the pictures it shows by Content-ID (RFC 2387)
+            related = MIMEMultipart("related")
+            related.attach(html)
+            for cid, content_type, data in outgoing.images:
+                image = MIMEImage(data, content_type.partition("/")[2])
+                image.add_header("Content-ID", f"<{cid}>")
+                image.add_header("Content-Disposition", "inline", filename="logo.png")
+                related.attach(image)
+            html = related
+        message.attach(html)
     else:
         message = text
     message["Subject"] = sanitize_subject(outgoing.subject or "")

@@ -22,6 +22,7 @@ from parentlink.campaigns.one_link import already_asked, not_already_asked
 from parentlink.campaigns.queries import campaigns_for
 from parentlink.campaigns.services import CampaignError, launch_campaign
 from parentlink.core.clock import now
+from parentlink.core.i18n import english_plural
 from parentlink.db import db
 from parentlink.messaging.preview import (
     CampaignPreview,
@@ -245,7 +246,12 @@ def campaigns():
         )
     unreachable = len(summary.unreachable)
     flash(
-        f"Launched: {summary.invitations} carers will get a message"
+        "Launched: "
+        + english_plural(
+            "%(num)d carer will get a message",
+            "%(num)d carers will get a message",
+            summary.invitations,
+        )
         + (f"; {unreachable} cannot be reached." if unreachable else ".")
     )
     return redirect(url_for("office.campaign", campaign_id=summary.campaign.id), code=303)

@@ -14,6 +14,7 @@ from parentlink.campaigns.paper import (
     paper_form_link,
     record_paper_confirmation,
 )
+from parentlink.core.i18n import english_plural
 from parentlink.db import db
 from parentlink.directory.models import Contact
 from parentlink.messaging.outbox import personal_link
@@ -105,7 +106,11 @@ def paper(campaign_id: int, contact_id: int):
                 f"Recorded: {contact.first_name} {contact.last_name} confirmed "
                 f"({channel.value}), reference {confirmation.reference}."
                 + (
-                    f" {asked} question{'s' if asked > 1 else ''} added to Questions."
+                    english_plural(
+                        " %(num)d question added to Questions.",
+                        " %(num)d questions added to Questions.",
+                        asked,
+                    )
                     if asked
                     else ""
                 )

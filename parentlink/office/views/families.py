@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from parentlink.campaigns.models import Campaign, CampaignStatus, Invitation
+from parentlink.core.i18n import english_plural
 from parentlink.db import db
 from parentlink.directory.services import LinkError, set_court_order
 from parentlink.office import family_queries
@@ -86,9 +87,19 @@ def court_order(pupil_id: int, link_id: int):
         return redirect(url_for("office.family", pupil_id=pupil_id), code=303)
     if form.action.data == "set":
         flash(
-            f"Court-order restriction recorded. {stopped.invitations_revoked} link(s) stopped "
-            f"working and {stopped.messages_cancelled} queued message(s) were cancelled; "
-            "this carer will not be contacted about this child."
+            "Court-order restriction recorded. "
+            + english_plural(
+                "%(num)d link stopped working",
+                "%(num)d links stopped working",
+                stopped.invitations_revoked,
+            )
+            + " and "
+            + english_plural(
+                "%(num)d queued message was cancelled",
+                "%(num)d queued messages were cancelled",
+                stopped.messages_cancelled,
+            )
+            + "; this carer will not be contacted about this child."
         )
     else:
         flash("Court-order restriction cleared.")

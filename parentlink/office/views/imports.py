@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from parentlink.core.i18n import english_plural
 from parentlink.db import db
 from parentlink.directory import reimport
 from parentlink.directory.files import FileProblem
@@ -145,9 +146,16 @@ def commit(upload_id: int):
         return redirect(url_for("office.import_preview", upload_id=upload_id), code=303)
     s = outcome.summary
     flash(
-        f"Imported: {s.pupils_added} new pupils, {s.pupils_updated} updated, "
-        f"{s.contacts_added} new contacts, {s.contacts_updated} updated, "
-        f"{len(outcome.leavers)} marked as leavers; "
-        f"{len(s.stopped)} carer link(s) no longer contacted."
+        "Imported: "
+        + english_plural("%(num)d new pupil", "%(num)d new pupils", s.pupils_added)
+        + f", {s.pupils_updated} updated, "
+        + english_plural("%(num)d new contact", "%(num)d new contacts", s.contacts_added)
+        + f", {s.contacts_updated} updated, "
+        + english_plural(
+            "%(num)d marked as a leaver", "%(num)d marked as leavers", len(outcome.leavers)
+        )  # fmt: skip
+        + "; "
+        + english_plural("%(num)d carer link", "%(num)d carer links", len(s.stopped))
+        + " no longer contacted."
     )
     return redirect(url_for("office.families"), code=303)

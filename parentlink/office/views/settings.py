@@ -22,6 +22,7 @@ from parentlink.messaging.addresses import display_mobile
 from parentlink.messaging.allowance import allowance_for
 from parentlink.office import settings_forms as forms
 from parentlink.schools import terms
+from parentlink.schools.logo import MAX_UPLOAD_BYTES, LogoRefused, logo_url, remove_logo, set_logo
 from parentlink.schools.models import Closure, School, Term
 from parentlink.schools.sending import (
     NOTIFY_FREE_ALLOWANCE,
@@ -44,6 +45,8 @@ GATEWAY_NAMES = {
 
 SECTIONS = {
     "school": forms.SchoolDetailsForm,
+    "logo": forms.LogoForm,
+    "logo-remove": forms.RemoveLogoForm,
     "window": forms.WindowForm,
     "sms": forms.SmsForm,
     "safeguarding": forms.SafeguardingForm,
@@ -114,6 +117,12 @@ def settings():
         if form.validate_on_submit():
             try:
                 message = HANDLERS[section](school, form)
+            except LogoRefused as exc:
+                error = str(exc).rstrip(".")
+                record(
+                    "school.logo_refused", actor=_actor(), school_id=school.id,
+                    subject=f"school:{school.id}", reason=error,
+                )  # fmt: skip
             except (SchoolError, terms.TermDatesError, ValueError) as exc:
                 error = str(exc)
             else:
@@ -143,6 +152,7 @@ def settings():
         allowance=allowance_for(school) if sms_through_notify() else None,
         notify_defaults=(NOTIFY_FREE_ALLOWANCE, NOTIFY_PRICE_PENCE),
         staff_mobile=display_mobile(current_user.mobile) if current_user.mobile else None,
+        logo_url=logo_url(school),
     ), (422 if error else 200)
 
 
@@ -166,6 +176,21 @@ def _school(school: School, form) -> str | None:
         phase=form.phase.data or None,
     )  # fmt: skip
     return "School details saved." if changed else "Nothing changed."
+
+
+def _logo(school: School, form) -> str | None:
+    upload = form.file.data
+    with upload.stream:
+        raw = upload.stream.read(MAX_UPLOAD_BYTES + 1)  # more than that is refused anyway
+    logo = set_logo(school, raw, actor=_actor(), filename=upload.filename or "")
+    return (
+        f"Logo saved: {logo.width} × {logo.height} pixels, {len(logo.data) / 1024:.1f} KB "
+        "as parents receive it."
+    )
+
+
+def _remove_logo(school: School, form) -> str | None:
+    return "Logo removed." if remove_logo(school, actor=_actor()) else "There was no logo."
 
 
 def _window(school: School, form) -> str | None:
@@ -266,6 +291,8 @@ def _test(channel: Channel):
 
 HANDLERS = {
     "school": _school,
+    "logo": _logo,
+    "logo-remove": _remove_logo,
     "window": _window,
     "sms": _sms,
     "safeguarding": _safeguarding,

@@ -10,6 +10,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from parentlink.core.i18n import english_plural
 from parentlink.db import db
 from parentlink.office.forms import ActionForm
 from parentlink.office.settings_forms import TermsUploadForm
@@ -90,5 +91,11 @@ def save():
     except TermDatesError as exc:
         flash(f"Nothing was saved: {exc}.", "error")
     else:
-        flash(f"Saved {len(plan.terms)} term(s) and {len(plan.closures)} closure(s).")
+        flash(
+            "Saved "
+            + english_plural("%(num)d term", "%(num)d terms", len(plan.terms))
+            + " and "
+            + english_plural("%(num)d closure", "%(num)d closures", len(plan.closures))
+            + "."
+        )
     return redirect(url_for("office.settings") + "#terms", code=303)

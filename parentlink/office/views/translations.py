@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from parentlink.agreements import translation_edits
-from parentlink.core.i18n import LANGUAGES
+from parentlink.core.i18n import LANGUAGES, english_plural
 from parentlink.db import db
 from parentlink.office.forms import ActionForm
 from parentlink.office.views.agreements import _version
@@ -42,7 +42,11 @@ def edit(version_id: int, language: str):
         except translation_edits.TranslationEditError as exc:
             error = str(exc)
         else:
-            flash(f"{LANGUAGES[language].name}: {count} clauses translated, saved.")
+            flash(
+                f"{LANGUAGES[language].name}: "
+                + english_plural("%(num)d clause translated", "%(num)d clauses translated", count)
+                + ", saved."
+            )
             return redirect(url_for("office.version", version_id=version.id), code=303)
     return render_template(
         "office/translation_edit.html",
