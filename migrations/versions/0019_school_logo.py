@@ -1,7 +1,7 @@
 """the school's logo on parent pages and in emails
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 An optional logo an administrator uploads: re-encoded by the app to a small PNG (at most
 10 KB), kept in the database with its SHA-256 (the versioned URL and the ETag) and size.
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0016"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
