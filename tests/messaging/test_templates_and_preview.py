@@ -211,7 +211,7 @@ def test_launch_is_refused_while_an_sms_is_over_the_segment_limit(ctx):
     _families(the_school.id, _many_children())
     with pytest.raises(
         CampaignError,
-        match="cannot be sent as they are.* CarerC1 .*more than the school.s limit of 2",
+        match="1 text message cannot be sent as it is.* CarerC1 .*more than the school.s limit of 2",
     ):
         launch_campaign(
             the_school, version, name="Autumn", closes_at=now().replace(year=2027), actor="t"
