@@ -29,7 +29,7 @@ def test_the_terms_command_imports_a_csv_and_refuses_a_bad_one(app, tmp_path):
     )
     result = cli.invoke(args=["school", "terms", str(good)])
     assert result.exit_code == 0, result.output
-    assert "Imported 1 terms and 1 closures." in result.output
+    assert "Imported 1 term and 1 closure." in result.output
     bad = tmp_path / "bad.csv"
     bad.write_text("kind,name,starts_on,ends_on\nterm,Spring 2027,2027-03-26,2027-01-04\n")
     result = cli.invoke(args=["school", "terms", str(bad)])
