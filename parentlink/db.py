@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from flask import Flask, Response
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event, inspect
+from sqlalchemy import DateTime, MetaData, Table, event, insert, inspect
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError, SQLAlchemyError
@@ -179,3 +179,49 @@ def _quiet_rollback() -> None:
         db.session.rollback()
     except SQLAlchemyError:
         db.session.close()
+
+
+def insert_many(table: Table, rows: list[dict]) -> None:
+    """Many rows into `table` in the session's transaction, through the driver's own
+    executemany (what a launch writes: tens of thousands of rows). SQLAlchemy would convert
+    every value of every row (an Enum's, a UTC datetime's); here each column's conversion
+    runs once per distinct value. Every row names the same columns, including every column
+    with a default (nothing is filled in for them)."""
+    if not rows:
+        return
+    keys = list(rows[0])
+    connection = db.session.connection()
+    dialect = connection.dialect
+    compiled = insert(table).compile(dialect=dialect, column_keys=keys)
+    order = list(compiled.positiontup) if compiled.positional else keys
+    if sorted(order) != sorted(keys):
+        raise ValueError(f"insert_many({table.name}): give every column with a default")
+    converters = [_once_per_value(table.c[key].type, dialect) for key in order]
+    if all(convert is None for convert in converters):
+        params = [tuple(row[key] for key in order) for row in rows]
+    else:
+        params = [
+            tuple(
+                row[key] if convert is None else convert(row[key])
+                for key, convert in zip(order, converters, strict=True)
+            )
+            for row in rows
+        ]
+    if not compiled.positional:
+        params = [dict(zip(order, values, strict=True)) for values in params]
+    connection.exec_driver_sql(compiled.string, params)
+
+
+def _once_per_value(column_type, dialect):
+    """The column's conversion to the driver's value, remembered per value (None: none)."""
+    convert = column_type.dialect_impl(dialect).bind_processor(dialect)
+    if convert is None:
+        return None
+    seen: dict = {}
+
+    def converted(value):
+        if value not in seen:
+            seen[value] = convert(value)
+        return seen[value]
+
+    return converted

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -30,16 +30,19 @@ from parentlink.core.clock import now
 from parentlink.core.filters import and_list
 from parentlink.core.text import without_controls
 from parentlink.core.tokens import hash_token, new_reference, new_token
-from parentlink.db import db
-from parentlink.directory.models import Channel, Contact, Pupil, PupilContact
-from parentlink.messaging.models import MessageKind
-from parentlink.messaging.outbox import (
-    enqueue_many,
-    message_values,
-    render,
-    sms_with_link,
+from parentlink.db import db, insert_many
+from parentlink.directory.models import (
+    Channel,
+    Contact,
+    Pupil,
+    PupilContact,
+    address_for,
+    best_channel,
 )
+from parentlink.messaging.models import LINK_PLACEHOLDER, MessageKind
+from parentlink.messaging.outbox import TOKEN_LENGTH, enqueue_many, message_values, personal_link
 from parentlink.messaging.sms import count_segments
+from parentlink.messaging.stencils import Stencils
 from parentlink.messaging.templates import TemplateProblem, check_templates
 from parentlink.schools.models import School
 
@@ -67,9 +70,42 @@ def eligible_families(
     `pupils_wanted` (a SELECT of pupil ids) narrows the audience; `contact_ids` picks
     some of its families (a preview's samples); `pairs`, a condition on the pupil-carer
     link, leaves some out (one_link.not_already_asked)."""
+    query = _eligible(select(Contact, Pupil), school_id, pupils_wanted, contact_ids, pairs)
+    families: dict[Contact, list[Pupil]] = {}
+    for contact, pupil in db.session.execute(query):
+        families.setdefault(contact, []).append(pupil)
+    return families
+
+
+# What a launch reads of each family: the carer's columns and each child's id and name.
+_FAMILY_COLUMNS = (
+    Contact.id,
+    Contact.first_name,
+    Contact.last_name,
+    Contact.language,
+    Contact.preferred_channel,
+    Contact.mobile,
+    Contact.email,
+    Contact.sms_opted_out,
+    Contact.email_complained,
+    Pupil.id.label("pupil_id"),
+    Pupil.first_name.label("pupil_first_name"),
+)
+
+
+def eligible_family_rows(school_id: int, pupils_wanted: Select | None = None, pairs=None):
+    """`eligible_families` as plain rows, for a launch (thousands of families): a list of
+    (the carer's row, their children's rows), the carer's row having Contact's columns."""
+    query = _eligible(select(*_FAMILY_COLUMNS), school_id, pupils_wanted, None, pairs)
+    families: dict[int, list] = {}
+    for row in db.session.execute(query):
+        families.setdefault(row.id, []).append(row)
+    return [(rows[0], rows) for rows in families.values()]
+
+
+def _eligible(query: Select, school_id: int, pupils_wanted, contact_ids, pairs) -> Select:
     query = (
-        select(Contact, Pupil)
-        .join(PupilContact, PupilContact.contact_id == Contact.id)
+        query.join(PupilContact, PupilContact.contact_id == Contact.id)
         .join(Pupil, Pupil.id == PupilContact.pupil_id)
         .where(
             PupilContact.school_id == school_id,
@@ -85,11 +121,7 @@ def eligible_families(
         query = query.where(Contact.id.in_(contact_ids))
     if pairs is not None:
         query = query.where(pairs)
-    rows = db.session.execute(query)
-    families: dict[Contact, list[Pupil]] = {}
-    for contact, pupil in rows:
-        families.setdefault(contact, []).append(pupil)
-    return families
+    return query
 
 
 def launch_campaign(
@@ -141,19 +173,19 @@ def launch_campaign(
     summary = LaunchSummary(campaign, 0, 0, [])
     too_long: list[str] = []
     pairs = None if ask_again else not_already_asked(version.id)
+    stencils = Stencils(MessageKind.INVITE, school=school)  # each template rendered once
+    sample_link = personal_link("x" * TOKEN_LENGTH)  # SMS are counted with a real link's length
     planned = []  # (contact, pupils, channel, token, rendered, segments)
-    for contact, pupils in eligible_families(school.id, pupils_wanted, pairs=pairs).items():
-        channel = contact.best_channel()
+    for contact, pupils in eligible_family_rows(school.id, pupils_wanted, pairs=pairs):
+        channel = best_channel(contact)
         if channel is None:
             summary.unreachable.append(contact.id)
             continue
-        children = and_list([p.first_name for p in pupils])
-        rendered = render(
-            MessageKind.INVITE, channel, school=school, contact=contact, children=children
-        )
+        children = and_list([p.pupil_first_name for p in pupils])
+        rendered = stencils.render(channel, contact, children)
         segments = None
         if channel is Channel.SMS:
-            segments = count_segments(sms_with_link(rendered.body)).count
+            segments = count_segments(rendered.body.replace(LINK_PLACEHOLDER, sample_link)).count
             if segments > school.sms_segment_limit:
                 too_long.append(
                     f"{contact.first_name} {contact.last_name} (for {children}): "
@@ -168,47 +200,7 @@ def launch_campaign(
             "Shorten the names in the MIS or ask these families by email or on paper, "
             "then try again"
         )
-    # Thousands of rows: one multi-row INSERT per table (ids come back in order).
-    ids = (
-        db.session.execute(
-            insert(Invitation).returning(Invitation.id, sort_by_parameter_order=True),
-            [
-                {"school_id": school.id, "campaign_id": campaign.id, "contact_id": contact.id,
-                 "token_hash": hash_token(token), "created_at": at}
-                for contact, _pupils, _channel, token, _rendered, _segments in planned
-            ],
-        ).scalars().all()
-        if planned
-        else []
-    )  # fmt: skip
-    if planned:
-        db.session.execute(
-            insert(invitation_pupil),
-            [
-                {"invitation_id": invitation_id, "pupil_id": pupil.id}
-                for invitation_id, (_c, pupils, *_rest) in zip(ids, planned, strict=True)
-                for pupil in pupils
-            ],
-        )
-    enqueue_many(
-        [
-            message_values(
-                school_id=school.id,
-                kind=MessageKind.INVITE,
-                channel=channel,
-                rendered=rendered,
-                to=contact.address_for(channel),
-                contact_id=contact.id,
-                invitation_id=invitation_id,
-                link_token=token,
-                segments=segments,
-                at=at,
-            )
-            for invitation_id, (contact, _p, channel, token, rendered, segments) in zip(
-                ids, planned, strict=True
-            )
-        ]
-    )
+    _write(school.id, campaign.id, at, planned)
     summary.invitations = summary.messages = len(planned)
     savepoint.commit()
     db.session.flush()
@@ -225,6 +217,54 @@ def launch_campaign(
         asked_again=ask_again,
     )
     return summary
+
+
+def _write(school_id: int, campaign_id: int, at: datetime, planned: list) -> None:
+    """The launch's rows, one executemany per table (db.insert_many: thousands of rows go
+    through no unit of work). Invitation ids are read back by carer: one per carer."""
+    if not planned:
+        return
+    insert_many(
+        Invitation.__table__,
+        [
+            {"school_id": school_id, "campaign_id": campaign_id, "contact_id": contact.id,
+             "token_hash": hash_token(token), "status": InvitationStatus.CREATED,
+             "created_at": at, "reminders_sent": 0}
+            for contact, _pupils, _channel, token, _rendered, _segments in planned
+        ],
+    )  # fmt: skip
+    ids = dict(
+        db.session.execute(
+            select(Invitation.contact_id, Invitation.id).where(
+                Invitation.campaign_id == campaign_id
+            )
+        ).all()
+    )
+    insert_many(
+        invitation_pupil,
+        [
+            {"invitation_id": ids[contact.id], "pupil_id": pupil.pupil_id}
+            for contact, pupils, *_rest in planned
+            for pupil in pupils
+        ],
+    )
+    enqueue_many(
+        [
+            message_values(
+                school_id=school_id,
+                kind=MessageKind.INVITE,
+                channel=channel,
+                rendered=rendered,
+                to=address_for(contact, channel),
+                contact_id=contact.id,
+                invitation_id=ids[contact.id],
+                link_token=token,
+                segments=segments,
+                at=at,
+            )
+            for contact, _p, channel, token, rendered, segments in planned
+        ]
+    )
 
 
 def find_invitation(token: str, *, for_update: bool = False) -> Invitation | None:

@@ -8,12 +8,11 @@ Message bodies that carry a personal link hold `LINK_PLACEHOLDER`; the token wai
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import insert
 
 from parentlink.core.clock import now
-from parentlink.db import db
+from parentlink.db import db, insert_many
 from parentlink.directory.models import Channel, Contact
-from parentlink.messaging.models import LINK_PLACEHOLDER, Message, MessageKind
+from parentlink.messaging.models import LINK_PLACEHOLDER, Message, MessageKind, MessageStatus
 from parentlink.messaging.sms import count_segments
 from parentlink.messaging.templates import Rendered, render
 
@@ -95,6 +94,7 @@ def message_values(
     `segments` may be given when the caller has counted them already."""
     if channel is Channel.SMS and segments is None:
         segments = count_segments(sms_with_link(rendered.body)).count
+    at = at or now()
     return {
         "school_id": school_id,
         "kind": kind,
@@ -107,11 +107,13 @@ def message_values(
         "html_body": rendered.html,
         "segments": segments if channel is Channel.SMS else None,
         "link_token": link_token,
-        "next_attempt_at": at or now(),
+        "status": MessageStatus.QUEUED,
+        "attempts": 0,
+        "next_attempt_at": at,
+        "created_at": at,
     }
 
 
 def enqueue_many(values: list[dict]) -> None:
-    """Queue many messages in one statement, in the caller's transaction."""
-    if values:
-        db.session.execute(insert(Message), values)
+    """Queue many messages in one executemany, in the caller's transaction."""
+    insert_many(Message.__table__, values)
