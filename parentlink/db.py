@@ -11,6 +11,7 @@ import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import repeat
 
 from flask import Flask, Response
 from flask_sqlalchemy import SQLAlchemy
@@ -181,47 +182,44 @@ def _quiet_rollback() -> None:
         db.session.close()
 
 
-def insert_many(table: Table, rows: list[dict]) -> None:
-    """Many rows into `table` in the session's transaction, through the driver's own
-    executemany (what a launch writes: tens of thousands of rows). SQLAlchemy would convert
-    every value of every row (an Enum's, a UTC datetime's); here each column's conversion
-    runs once per distinct value. Every row names the same columns, including every column
-    with a default (nothing is filled in for them)."""
+def insert_many(table: Table, values: dict[str, object], rows: int) -> None:
+    """`rows` rows into `table` in the session's transaction, through the driver's own
+    executemany (what a launch writes: tens of thousands of rows). `values` names every
+    column to set, with defaults: a list or tuple holds one value per row, anything else
+    is every row's. SQLAlchemy would convert every value of every row (an Enum's, a UTC
+    datetime's); here a column's conversion runs once per distinct value."""
     if not rows:
         return
-    keys = list(rows[0])
     connection = db.session.connection()
     dialect = connection.dialect
-    compiled = insert(table).compile(dialect=dialect, column_keys=keys)
-    order = list(compiled.positiontup) if compiled.positional else keys
-    if sorted(order) != sorted(keys):
-        raise ValueError(f"insert_many({table.name}): give every column with a default")
-    converters = [_once_per_value(table.c[key].type, dialect) for key in order]
-    if all(convert is None for convert in converters):
-        params = [tuple(row[key] for key in order) for row in rows]
-    else:
-        params = [
-            tuple(
-                row[key] if convert is None else convert(row[key])
-                for key, convert in zip(order, converters, strict=True)
-            )
-            for row in rows
-        ]
+    compiled = insert(table).compile(dialect=dialect, column_keys=list(values))
+    order = list(compiled.positiontup) if compiled.positional else list(values)
+    if sorted(order) != sorted(values):
+        raise ValueError(f"insert_many({table.name}): name every column that has a default")
+    columns = []
+    for key in order:
+        value = values[key]
+        each = isinstance(value, list | tuple)
+        if each and len(value) != rows:
+            raise ValueError(f"insert_many({table.name}): {len(value)} values of {key}")
+        convert = table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
+        if each:
+            columns.append(value if convert is None else _converted(value, convert))
+        else:
+            columns.append(repeat(value if convert is None else convert(value), rows))
+    params = list(zip(*columns, strict=True))
     if not compiled.positional:
-        params = [dict(zip(order, values, strict=True)) for values in params]
+        params = [dict(zip(order, row, strict=True)) for row in params]
     connection.exec_driver_sql(compiled.string, params)
 
 
-def _once_per_value(column_type, dialect):
-    """The column's conversion to the driver's value, remembered per value (None: none)."""
-    convert = column_type.dialect_impl(dialect).bind_processor(dialect)
-    if convert is None:
-        return None
-    seen: dict = {}
-
-    def converted(value):
-        if value not in seen:
-            seen[value] = convert(value)
-        return seen[value]
-
-    return converted
+def _converted(values: list, convert) -> list:
+    """`convert` applied to each value, once per distinct value where the values are
+    hashable and of one type (1 and True, equal as keys, never share a conversion)."""
+    try:
+        if len(set(map(type, values))) == 1:
+            done = {value: convert(value) for value in set(values)}
+            return list(map(done.__getitem__, values))
+    except TypeError:  # unhashable values
+        pass
+    return list(map(convert, values))

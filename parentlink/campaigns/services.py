@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from parentlink.agreements.models import AgreementVersion, Audience, VersionStatus
+from parentlink.campaigns.bulk import FAMILY_COLUMNS, Planned, families
 from parentlink.campaigns.chase import DEFAULT_POLICY, ReminderPolicyError, parse_policy
 from parentlink.campaigns.invitation_links import invitation_id_for
 from parentlink.campaigns.models import (
@@ -22,25 +23,23 @@ from parentlink.campaigns.models import (
     ConfirmationChannel,
     Invitation,
     InvitationStatus,
-    invitation_pupil,
 )
 from parentlink.campaigns.one_link import not_already_asked
 from parentlink.core.audit import record
 from parentlink.core.clock import now
 from parentlink.core.filters import and_list
 from parentlink.core.text import without_controls
-from parentlink.core.tokens import hash_token, new_reference, new_token
-from parentlink.db import db, insert_many
+from parentlink.core.tokens import hash_token, new_reference
+from parentlink.db import db
 from parentlink.directory.models import (
     Channel,
     Contact,
     Pupil,
     PupilContact,
-    address_for,
     best_channel,
 )
 from parentlink.messaging.models import LINK_PLACEHOLDER, MessageKind
-from parentlink.messaging.outbox import TOKEN_LENGTH, enqueue_many, message_values, personal_link
+from parentlink.messaging.outbox import TOKEN_LENGTH, personal_link
 from parentlink.messaging.sms import count_segments
 from parentlink.messaging.stencils import Stencils
 from parentlink.messaging.templates import TemplateProblem, check_templates
@@ -75,32 +74,6 @@ def eligible_families(
     for contact, pupil in db.session.execute(query):
         families.setdefault(contact, []).append(pupil)
     return families
-
-
-# What a launch reads of each family: the carer's columns and each child's id and name.
-_FAMILY_COLUMNS = (
-    Contact.id,
-    Contact.first_name,
-    Contact.last_name,
-    Contact.language,
-    Contact.preferred_channel,
-    Contact.mobile,
-    Contact.email,
-    Contact.sms_opted_out,
-    Contact.email_complained,
-    Pupil.id.label("pupil_id"),
-    Pupil.first_name.label("pupil_first_name"),
-)
-
-
-def eligible_family_rows(school_id: int, pupils_wanted: Select | None = None, pairs=None):
-    """`eligible_families` as plain rows, for a launch (thousands of families): a list of
-    (the carer's row, their children's rows), the carer's row having Contact's columns."""
-    query = _eligible(select(*_FAMILY_COLUMNS), school_id, pupils_wanted, None, pairs)
-    families: dict[int, list] = {}
-    for row in db.session.execute(query):
-        families.setdefault(row.id, []).append(row)
-    return [(rows[0], rows) for rows in families.values()]
 
 
 def _eligible(query: Select, school_id: int, pupils_wanted, contact_ids, pairs) -> Select:
@@ -175,8 +148,9 @@ def launch_campaign(
     pairs = None if ask_again else not_already_asked(version.id)
     stencils = Stencils(MessageKind.INVITE, school=school)  # each template rendered once
     sample_link = personal_link("x" * TOKEN_LENGTH)  # SMS are counted with a real link's length
-    planned = []  # (contact, pupils, channel, token, rendered, segments)
-    for contact, pupils in eligible_family_rows(school.id, pupils_wanted, pairs=pairs):
+    planned = Planned()
+    query = _eligible(select(*FAMILY_COLUMNS), school.id, pupils_wanted, None, pairs)
+    for contact, pupils in families(query):
         channel = best_channel(contact)
         if channel is None:
             summary.unreachable.append(contact.id)
@@ -191,7 +165,7 @@ def launch_campaign(
                     f"{contact.first_name} {contact.last_name} (for {children}): "
                     f"{segments} segments"
                 )
-        planned.append((contact, pupils, channel, new_token(), rendered, segments))
+        planned.add(contact, pupils, channel, rendered, segments)
     if too_long:
         savepoint.rollback()  # nothing is written while SMS are too long
         raise CampaignError(
@@ -200,7 +174,7 @@ def launch_campaign(
             "Shorten the names in the MIS or ask these families by email or on paper, "
             "then try again"
         )
-    _write(school.id, campaign.id, at, planned)
+    planned.write(school.id, campaign.id, at)
     summary.invitations = summary.messages = len(planned)
     savepoint.commit()
     db.session.flush()
@@ -217,54 +191,6 @@ def launch_campaign(
         asked_again=ask_again,
     )
     return summary
-
-
-def _write(school_id: int, campaign_id: int, at: datetime, planned: list) -> None:
-    """The launch's rows, one executemany per table (db.insert_many: thousands of rows go
-    through no unit of work). Invitation ids are read back by carer: one per carer."""
-    if not planned:
-        return
-    insert_many(
-        Invitation.__table__,
-        [
-            {"school_id": school_id, "campaign_id": campaign_id, "contact_id": contact.id,
-             "token_hash": hash_token(token), "status": InvitationStatus.CREATED,
-             "created_at": at, "reminders_sent": 0}
-            for contact, _pupils, _channel, token, _rendered, _segments in planned
-        ],
-    )  # fmt: skip
-    ids = dict(
-        db.session.execute(
-            select(Invitation.contact_id, Invitation.id).where(
-                Invitation.campaign_id == campaign_id
-            )
-        ).all()
-    )
-    insert_many(
-        invitation_pupil,
-        [
-            {"invitation_id": ids[contact.id], "pupil_id": pupil.pupil_id}
-            for contact, pupils, *_rest in planned
-            for pupil in pupils
-        ],
-    )
-    enqueue_many(
-        [
-            message_values(
-                school_id=school_id,
-                kind=MessageKind.INVITE,
-                channel=channel,
-                rendered=rendered,
-                to=address_for(contact, channel),
-                contact_id=contact.id,
-                invitation_id=ids[contact.id],
-                link_token=token,
-                segments=segments,
-                at=at,
-            )
-            for contact, _p, channel, token, rendered, segments in planned
-        ]
-    )
 
 
 def find_invitation(token: str, *, for_update: bool = False) -> Invitation | None:

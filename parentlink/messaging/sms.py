@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 GSM7_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -39,6 +39,7 @@ _REPLACEMENTS = {
     **dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad", ""),
 }
 _TABLE = str.maketrans(_REPLACEMENTS)
+_REPLACED = frozenset(_REPLACEMENTS)
 _SPACES = re.compile(r"[ ]{2,}")
 
 
@@ -49,7 +50,11 @@ def normalise(text: str) -> str:
     Chloé stays, é being GSM-7), as Twilio's "smart encoding" does: one such letter would
     otherwise make every SMS to that family cost two or three times as much. Letters with
     no such base (Łukasz, Аня) are kept, and the message goes as UCS-2."""
-    text = _SPACES.sub(" ", text.translate(_TABLE)).strip()
+    if not _REPLACED.isdisjoint(text):
+        text = text.translate(_TABLE)
+    if "  " in text:
+        text = _SPACES.sub(" ", text)
+    text = text.strip()
     if GSM7.issuperset(text):  # nearly every message: nothing to fold
         return text
     return "".join(ch if ch in GSM7 else _fold(ch) for ch in text)
@@ -68,8 +73,7 @@ def is_gsm7(text: str) -> bool:
     return GSM7.issuperset(text)
 
 
-@dataclass(frozen=True)
-class Segments:
+class Segments(NamedTuple):  # a tuple: a launch counts 10,000
     encoding: str  # "GSM-7" or "UCS-2"
     count: int
     units: int  # septets (GSM-7) or UTF-16 code units (UCS-2)
@@ -88,7 +92,7 @@ def count_segments(text: str) -> Segments:
     if GSM7.issuperset(text):
         encoding, single, multi = "GSM-7", 160, 153
         non_gsm: tuple[str, ...] = ()
-        wide = sum(text.count(ch) for ch in GSM7_EXTENSION)  # two septets each
+        wide = 0 if GSM7_EXTENSION.isdisjoint(text) else sum(map(text.count, GSM7_EXTENSION))
         units = len(text) + wide
     else:
         encoding, single, multi = "UCS-2", 70, 67

@@ -48,6 +48,7 @@ _MARKER = re.compile(
     "\ue000([012])(" + re.escape(_PROBE) + "|" + re.escape(str(escape(_PROBE))) + ")(x*)\ue001"
 )
 _GETTEXT = ("_", "gettext")
+_UNKNOWN = object()
 # Blocks an output of a family's words may sit in: each passes the words on as they are.
 _PLAIN = (
     nodes.Template,
@@ -69,19 +70,22 @@ class Stencils:
         self.kind = kind
         self.context = context
         self._stencils: dict[tuple[Channel, str], _Stencil | None] = {}
+        self._languages: dict[str | None, str] = {}
 
     def render(self, channel: Channel, contact, children) -> Rendered:
         """Exactly `render(kind, channel, contact=contact, children=children, **context)`.
         `contact` is anything with first_name, last_name and language."""
-        language = family_language({"school": self.context.get("school"), "contact": contact})
-        key = (channel, language)
-        if key not in self._stencils:
-            self._stencils[key] = self._stencil(channel, language)
-        stencil = self._stencils[key]
+        language = self._languages.get(contact.language)
+        if language is None:  # what family_language makes of this contact's language
+            language = family_language({"school": self.context.get("school"), "contact": contact})
+            self._languages[contact.language] = language
+        stencil = self._stencils.get((channel, language), _UNKNOWN)
+        if stencil is _UNKNOWN:
+            stencil = self._stencils[(channel, language)] = self._stencil(channel, language)
         if stencil is None:
             return render(self.kind, channel, contact=contact, children=children, **self.context)
-        words = (contact.first_name, contact.last_name, children_in(language, children))
-        return finish(channel, stencil.fill([str(word) for word in words]))
+        words = [contact.first_name, contact.last_name, children_in(language, children)]
+        return finish(channel, stencil.fill(words))
 
     def _stencil(self, channel: Channel, language: str) -> _Stencil | None:
         if not _inserts_only(template_names(self.kind, channel)):
@@ -111,11 +115,12 @@ class _Stencil:
         self.body, self.html, self.subject = body, html, subject
         self.escapes = any(f"{{{i}}}" in body + (html or "") for i in (3, 4, 5))
 
-    def fill(self, words: list[str]) -> Rendered:
+    def fill(self, words: list) -> Rendered:
+        """`words` (first name, last name, children) put in: str() of each, as Jinja's."""
         if self.escapes:
-            words += [str(escape(word)) for word in words]
+            words += [escape(word) for word in words]
         html = self.html.format(*words) if self.html is not None else None
-        return Rendered(body=self.body.format(*words), subject=self.subject, html=html)
+        return Rendered(self.body.format(*words), self.subject, html)
 
 
 def _split(short: str, long: str, pad: int) -> str | None:
