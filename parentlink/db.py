@@ -15,7 +15,7 @@ from itertools import repeat
 
 from flask import Flask, Response
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, Table, event, insert, inspect
+from sqlalchemy import DateTime, MetaData, Table, event, inspect
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError, SQLAlchemyError
@@ -184,21 +184,19 @@ def _quiet_rollback() -> None:
 
 def insert_many(table: Table, values: dict[str, object], rows: int) -> None:
     """`rows` rows into `table` in the session's transaction, through the driver's own
-    executemany (what a launch writes: tens of thousands of rows). `values` names every
-    column to set, with defaults: a list or tuple holds one value per row, anything else
-    is every row's. SQLAlchemy would convert every value of every row (an Enum's, a UTC
-    datetime's); here a column's conversion runs once per distinct value."""
+    executemany (what a launch writes: tens of thousands of rows). `values` maps column
+    keys to a list or tuple (one value per row) or to any other value (every row's); every
+    column with a default is named. SQLAlchemy would convert every value of every row (an
+    Enum's, a UTC datetime's); here a column's conversion runs once per distinct value."""
     if not rows:
         return
+    unnamed = [c.key for c in table.c if c.default is not None and c.key not in values]
+    if unnamed:
+        raise ValueError(f"insert_many({table.name}): name {', '.join(unnamed)} too")
     connection = db.session.connection()
     dialect = connection.dialect
-    compiled = insert(table).compile(dialect=dialect, column_keys=list(values))
-    order = list(compiled.positiontup) if compiled.positional else list(values)
-    if sorted(order) != sorted(values):
-        raise ValueError(f"insert_many({table.name}): name every column that has a default")
     columns = []
-    for key in order:
-        value = values[key]
+    for key, value in values.items():
         each = isinstance(value, list | tuple)
         if each and len(value) != rows:
             raise ValueError(f"insert_many({table.name}): {len(value)} values of {key}")
@@ -207,10 +205,14 @@ def insert_many(table: Table, values: dict[str, object], rows: int) -> None:
             columns.append(value if convert is None else _converted(value, convert))
         else:
             columns.append(repeat(value if convert is None else convert(value), rows))
-    params = list(zip(*columns, strict=True))
-    if not compiled.positional:
-        params = [dict(zip(order, row, strict=True)) for row in params]
-    connection.exec_driver_sql(compiled.string, params)
+    quote = dialect.identifier_preparer
+    marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}[dialect.paramstyle]
+    names = ", ".join(quote.quote(table.c[key].name) for key in values)
+    connection.exec_driver_sql(
+        f"INSERT INTO {quote.format_table(table)} ({names}) "  # noqa: S608 - our own names
+        f"VALUES ({', '.join([marker] * len(values))})",
+        list(zip(*columns, strict=True)),
+    )
 
 
 def _converted(values: list, convert) -> list:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from itertools import groupby
+from itertools import chain, groupby
 from operator import itemgetter
+from typing import NamedTuple
 
 from sqlalchemy import Select, select
 
@@ -22,6 +23,23 @@ from parentlink.directory.models import Channel, Contact, Pupil, address_for
 from parentlink.messaging.models import MessageKind
 from parentlink.messaging.outbox import enqueue_many
 from parentlink.messaging.templates import Rendered
+
+
+class FamilyRow(NamedTuple):
+    """One row of FAMILY_COLUMNS: a carer and one of their children."""
+
+    id: int
+    first_name: str
+    last_name: str
+    language: str
+    preferred_channel: Channel
+    mobile: str | None
+    email: str | None
+    sms_opted_out: bool
+    email_complained: bool
+    pupil_id: int
+    pupil_first_name: str
+
 
 # What a launch reads of each family: the carer's columns and each child's id and name.
 FAMILY_COLUMNS = (
@@ -37,13 +55,17 @@ FAMILY_COLUMNS = (
     Pupil.id.label("pupil_id"),
     Pupil.first_name.label("pupil_first_name"),
 )
+if tuple(column.key for column in FAMILY_COLUMNS) != FamilyRow._fields:
+    raise ImportError("campaigns.bulk: FAMILY_COLUMNS and FamilyRow differ")
 
 
-def families(query: Select) -> Iterator[tuple]:
-    """(the carer's row, their children's rows) for each carer of `query` (FAMILY_COLUMNS,
-    ordered by carer): Core rows, read as they come."""
-    for _contact_id, rows in groupby(db.session.connection().execute(query), itemgetter(0)):
-        pupils = list(rows)
+def families(query: Select) -> Iterator[tuple[FamilyRow, list[FamilyRow]]]:
+    """(the carer's row, all their rows: one per child) for each carer of `query`
+    (FAMILY_COLUMNS, ordered by carer), read a few hundred rows at a time."""
+    result = db.session.connection().execute(query)
+    rows = map(FamilyRow._make, chain.from_iterable(result.partitions(500)))
+    for _contact_id, family in groupby(rows, itemgetter(0)):
+        pupils = list(family)
         yield pupils[0], pupils
 
 
@@ -64,7 +86,7 @@ class Planned:
         self.addresses.append(address_for(contact, channel))
         self.messages.append(rendered)
         self.segments.append(segments)
-        self.pupils.extend((contact.id, pupil.pupil_id) for pupil in pupils)
+        self.pupils += [(contact.id, pupil.pupil_id) for pupil in pupils]
 
     def __len__(self) -> int:
         return len(self.contact_ids)

@@ -128,7 +128,15 @@ def launch_campaign(
         raise CampaignError(f"the reminder policy {reminder_policy!r} is not right: {exc}") from exc
     except TemplateProblem as exc:
         raise CampaignError(f"a message template needs fixing: {exc}") from exc
-    savepoint = db.session.begin_nested()
+    pairs = None if ask_again else not_already_asked(version.id)
+    planned, unreachable, too_long = _plan(school, pupils_wanted, pairs)
+    if too_long:  # nothing is written while SMS are too long
+        raise CampaignError(
+            f"{len(too_long)} text message(s) would be longer than the school's limit of "
+            f"{school.sms_segment_limit} segments, for example {'; '.join(too_long[:3])}. "
+            "Shorten the names in the MIS or ask these families by email or on paper, "
+            "then try again"
+        )
     campaign = Campaign(
         school_id=school.id,
         version_id=version.id,
@@ -143,17 +151,34 @@ def launch_campaign(
     campaign.launch(at)
     db.session.add(campaign)
     db.session.flush()
-    summary = LaunchSummary(campaign, 0, 0, [])
-    too_long: list[str] = []
-    pairs = None if ask_again else not_already_asked(version.id)
+    planned.write(school.id, campaign.id, at)
+    record(
+        "campaign.launch",
+        actor=actor,
+        school_id=school.id,
+        subject=f"campaign:{campaign.id}",
+        invitations=len(planned),
+        unreachable=len(unreachable),
+        audience=audience.value,
+        completion_rule=completion_rule.value,
+        reminder_policy=reminder_policy,
+        asked_again=ask_again,
+    )
+    return LaunchSummary(campaign, len(planned), len(planned), unreachable)
+
+
+def _plan(school: School, pupils_wanted: Select | None, pairs) -> tuple[Planned, list, list]:
+    """Every eligible family's invitation and message, before anything is written: what
+    will be written, the carers who cannot be reached, the SMS over the school's limit."""
+    db.session.flush()  # the families are read on the connection: pending changes first
     stencils = Stencils(MessageKind.INVITE, school=school)  # each template rendered once
     sample_link = personal_link("x" * TOKEN_LENGTH)  # SMS are counted with a real link's length
-    planned = Planned()
+    planned, unreachable, too_long = Planned(), [], []
     query = _eligible(select(*FAMILY_COLUMNS), school.id, pupils_wanted, None, pairs)
     for contact, pupils in families(query):
         channel = best_channel(contact)
         if channel is None:
-            summary.unreachable.append(contact.id)
+            unreachable.append(contact.id)
             continue
         children = and_list([p.pupil_first_name for p in pupils])
         rendered = stencils.render(channel, contact, children)
@@ -166,31 +191,7 @@ def launch_campaign(
                     f"{segments} segments"
                 )
         planned.add(contact, pupils, channel, rendered, segments)
-    if too_long:
-        savepoint.rollback()  # nothing is written while SMS are too long
-        raise CampaignError(
-            f"{len(too_long)} text message(s) would be longer than the school's limit of "
-            f"{school.sms_segment_limit} segments, for example {'; '.join(too_long[:3])}. "
-            "Shorten the names in the MIS or ask these families by email or on paper, "
-            "then try again"
-        )
-    planned.write(school.id, campaign.id, at)
-    summary.invitations = summary.messages = len(planned)
-    savepoint.commit()
-    db.session.flush()
-    record(
-        "campaign.launch",
-        actor=actor,
-        school_id=school.id,
-        subject=f"campaign:{campaign.id}",
-        invitations=summary.invitations,
-        unreachable=len(summary.unreachable),
-        audience=audience.value,
-        completion_rule=completion_rule.value,
-        reminder_policy=reminder_policy,
-        asked_again=ask_again,
-    )
-    return summary
+    return planned, unreachable, too_long
 
 
 def find_invitation(token: str, *, for_update: bool = False) -> Invitation | None:
