@@ -113,12 +113,14 @@ class _Stencil:
 
     def __init__(self, body: str, html: str | None, subject: str | None) -> None:
         self.body, self.html, self.subject = body, html, subject
-        self.escapes = any(f"{{{i}}}" in body + (html or "") for i in (3, 4, 5))
+        self.escaped = [i for i in range(3) if f"{{{i + 3}}}" in body + (html or "")]
 
     def fill(self, words: list) -> Rendered:
         """`words` (first name, last name, children) put in: str() of each, as Jinja's."""
-        if self.escapes:
-            words += [escape(word) for word in words]
+        if self.escaped:
+            words += ["", "", ""]
+            for i in self.escaped:
+                words[i + 3] = escape(words[i])
         html = self.html.format(*words) if self.html is not None else None
         return Rendered(self.body.format(*words), self.subject, html)
 
