@@ -11,10 +11,11 @@ import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import repeat
 
 from flask import Flask, Response
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event, inspect
+from sqlalchemy import DateTime, MetaData, Table, event, inspect
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError, SQLAlchemyError
@@ -179,3 +180,48 @@ def _quiet_rollback() -> None:
         db.session.rollback()
     except SQLAlchemyError:
         db.session.close()
+
+
+def insert_many(table: Table, values: dict[str, object], rows: int) -> None:
+    """`rows` rows into `table` in the session's transaction, through the driver's own
+    executemany (what a launch writes: tens of thousands of rows). `values` maps column
+    keys to a list or tuple (one value per row) or to any other value (every row's); every
+    column with a default is named. SQLAlchemy would convert every value of every row (an
+    Enum's, a UTC datetime's); here a column's conversion runs once per distinct value."""
+    if not rows:
+        return
+    unnamed = [c.key for c in table.c if c.default is not None and c.key not in values]
+    if unnamed:
+        raise ValueError(f"insert_many({table.name}): name {', '.join(unnamed)} too")
+    connection = db.session.connection()
+    dialect = connection.dialect
+    columns = []
+    for key, value in values.items():
+        each = isinstance(value, list | tuple)
+        if each and len(value) != rows:
+            raise ValueError(f"insert_many({table.name}): {len(value)} values of {key}")
+        convert = table.c[key].type.dialect_impl(dialect).bind_processor(dialect)
+        if each:
+            columns.append(value if convert is None else _converted(value, convert))
+        else:
+            columns.append(repeat(value if convert is None else convert(value), rows))
+    quote = dialect.identifier_preparer
+    marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}[dialect.paramstyle]
+    names = ", ".join(quote.quote(table.c[key].name) for key in values)
+    connection.exec_driver_sql(
+        f"INSERT INTO {quote.format_table(table)} ({names}) "  # noqa: S608 - our own names
+        f"VALUES ({', '.join([marker] * len(values))})",
+        list(zip(*columns, strict=True)),
+    )
+
+
+def _converted(values: list, convert) -> list:
+    """`convert` applied to each value, once per distinct value where the values are
+    hashable and of one type (1 and True, equal as keys, never share a conversion)."""
+    try:
+        if len(set(map(type, values))) == 1:
+            done = {value: convert(value) for value in set(values)}
+            return list(map(done.__getitem__, values))
+    except TypeError:  # unhashable values
+        pass
+    return list(map(convert, values))

@@ -125,11 +125,15 @@ class Question:
     children: list[tuple[int, str]] = field(default_factory=list)  # (pupil id, full name)
 
 
+# Made once: a new alias costs its column collections again on every request.
+_EARLIER, _ITS_CLAUSE = aliased(ClauseResponse, name="earlier"), aliased(Clause, name="its_clause")
+
+
 def first_of_its_point():
     """A question is asked about a point; a point that groups several clauses records it on
     each of them (per clause, the evidence). The office follows it up once: on the point's
     first clause. (Needs Clause joined to ClauseResponse.)"""
-    earlier, its_clause = aliased(ClauseResponse), aliased(Clause)
+    earlier, its_clause = _EARLIER, _ITS_CLAUSE
     return Clause.point.is_(None) | ~exists().where(
         earlier.confirmation_id == ClauseResponse.confirmation_id,
         earlier.answer == Answer.QUESTION,

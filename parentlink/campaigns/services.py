@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from parentlink.agreements.models import AgreementVersion, Audience, VersionStatus
 from parentlink.agreements.queries import frozen_clauses
+from parentlink.campaigns.bulk import FAMILY_COLUMNS, Planned, families
 from parentlink.campaigns.chase import DEFAULT_POLICY, ReminderPolicyError, parse_policy
 from parentlink.campaigns.invitation_links import invitation_id_for
 from parentlink.campaigns.models import (
@@ -23,7 +24,6 @@ from parentlink.campaigns.models import (
     ConfirmationChannel,
     Invitation,
     InvitationStatus,
-    invitation_pupil,
 )
 from parentlink.campaigns.one_link import not_already_asked
 from parentlink.core.audit import record
@@ -31,17 +31,19 @@ from parentlink.core.clock import now
 from parentlink.core.filters import and_list
 from parentlink.core.i18n import english_plural
 from parentlink.core.text import without_controls
-from parentlink.core.tokens import hash_token, new_reference, new_token
+from parentlink.core.tokens import hash_token, new_reference
 from parentlink.db import db
-from parentlink.directory.models import Channel, Contact, Pupil, PupilContact
-from parentlink.messaging.models import MessageKind
-from parentlink.messaging.outbox import (
-    enqueue_many,
-    message_values,
-    render,
-    sms_with_link,
+from parentlink.directory.models import (
+    Channel,
+    Contact,
+    Pupil,
+    PupilContact,
+    best_channel,
 )
+from parentlink.messaging.models import LINK_PLACEHOLDER, MessageKind
+from parentlink.messaging.outbox import TOKEN_LENGTH, personal_link
 from parentlink.messaging.sms_rules import count_sms
+from parentlink.messaging.stencils import Stencils
 from parentlink.messaging.templates import TemplateProblem, check_templates
 from parentlink.schools.models import School
 
@@ -69,9 +71,16 @@ def eligible_families(
     `pupils_wanted` (a SELECT of pupil ids) narrows the audience; `contact_ids` picks
     some of its families (a preview's samples); `pairs`, a condition on the pupil-carer
     link, leaves some out (one_link.not_already_asked)."""
+    query = _eligible(select(Contact, Pupil), school_id, pupils_wanted, contact_ids, pairs)
+    families: dict[Contact, list[Pupil]] = {}
+    for contact, pupil in db.session.execute(query):
+        families.setdefault(contact, []).append(pupil)
+    return families
+
+
+def _eligible(query: Select, school_id: int, pupils_wanted, contact_ids, pairs) -> Select:
     query = (
-        select(Contact, Pupil)
-        .join(PupilContact, PupilContact.contact_id == Contact.id)
+        query.join(PupilContact, PupilContact.contact_id == Contact.id)
         .join(Pupil, Pupil.id == PupilContact.pupil_id)
         .where(
             PupilContact.school_id == school_id,
@@ -87,11 +96,7 @@ def eligible_families(
         query = query.where(Contact.id.in_(contact_ids))
     if pairs is not None:
         query = query.where(pairs)
-    rows = db.session.execute(query)
-    families: dict[Contact, list[Pupil]] = {}
-    for contact, pupil in rows:
-        families.setdefault(contact, []).append(pupil)
-    return families
+    return query
 
 
 def launch_campaign(
@@ -125,7 +130,21 @@ def launch_campaign(
         raise CampaignError(f"the reminder policy {reminder_policy!r} is not right: {exc}") from exc
     except TemplateProblem as exc:
         raise CampaignError(f"a message template needs fixing: {exc}") from exc
-    savepoint = db.session.begin_nested()
+    pairs = None if ask_again else not_already_asked(version.id)
+    planned, unreachable, too_long = _plan(school, pupils_wanted, pairs)
+    if too_long:  # nothing is written while SMS are too long
+        raise CampaignError(
+            english_plural(
+                "%(num)d text message cannot be sent as it is",
+                "%(num)d text messages cannot be sent as they are",
+                len(too_long),
+            )
+            + " (the school's limit is "
+            + english_plural("%(num)d segment", "%(num)d segments", school.sms_segment_limit)
+            + f"), for example {'; '.join(too_long[:3])}. "
+            "Shorten the names in the MIS or ask these families by email or on paper, "
+            "then try again"
+        )
     campaign = Campaign(
         school_id=school.id,
         version_id=version.id,
@@ -140,99 +159,47 @@ def launch_campaign(
     campaign.launch(at)
     db.session.add(campaign)
     db.session.flush()
-    summary = LaunchSummary(campaign, 0, 0, [])
-    too_long: list[str] = []
-    pairs = None if ask_again else not_already_asked(version.id)
-    planned = []  # (contact, pupils, channel, token, rendered, segments)
-    for contact, pupils in eligible_families(school.id, pupils_wanted, pairs=pairs).items():
-        channel = contact.best_channel()
-        if channel is None:
-            summary.unreachable.append(contact.id)
-            continue
-        children = and_list([p.first_name for p in pupils])
-        rendered = render(
-            MessageKind.INVITE, channel, school=school, contact=contact, children=children
-        )
-        segments = None
-        if channel is Channel.SMS:
-            counted = count_sms(sms_with_link(rendered.body))
-            segments = counted.count
-            refusal = counted.refusal(school.sms_segment_limit)
-            if refusal:
-                who = f"{contact.first_name} {contact.last_name} (for {children})"
-                too_long.append(f"{who}: {refusal}")
-        planned.append((contact, pupils, channel, new_token(), rendered, segments))
-    if too_long:
-        savepoint.rollback()  # nothing is written while SMS are too long
-        raise CampaignError(
-            english_plural(
-                "%(num)d text message cannot be sent as it is",
-                "%(num)d text messages cannot be sent as they are",
-                len(too_long),
-            )
-            + " (the school's limit is "
-            + english_plural("%(num)d segment", "%(num)d segments", school.sms_segment_limit)
-            + f"), for example {'; '.join(too_long[:3])}. "
-            "Shorten the names in the MIS or ask these families by email or on paper, "
-            "then try again"
-        )
-    # Thousands of rows: one multi-row INSERT per table (ids come back in order).
-    ids = (
-        db.session.execute(
-            insert(Invitation).returning(Invitation.id, sort_by_parameter_order=True),
-            [
-                {"school_id": school.id, "campaign_id": campaign.id, "contact_id": contact.id,
-                 "token_hash": hash_token(token), "created_at": at}
-                for contact, _pupils, _channel, token, _rendered, _segments in planned
-            ],
-        ).scalars().all()
-        if planned
-        else []
-    )  # fmt: skip
-    if planned:
-        db.session.execute(
-            insert(invitation_pupil),
-            [
-                {"invitation_id": invitation_id, "pupil_id": pupil.id}
-                for invitation_id, (_c, pupils, *_rest) in zip(ids, planned, strict=True)
-                for pupil in pupils
-            ],
-        )
-    enqueue_many(
-        [
-            message_values(
-                school_id=school.id,
-                kind=MessageKind.INVITE,
-                channel=channel,
-                rendered=rendered,
-                to=contact.address_for(channel),
-                contact_id=contact.id,
-                invitation_id=invitation_id,
-                link_token=token,
-                segments=segments,
-                at=at,
-            )
-            for invitation_id, (contact, _p, channel, token, rendered, segments) in zip(
-                ids, planned, strict=True
-            )
-        ]
-    )
-    summary.invitations = summary.messages = len(planned)
-    savepoint.commit()
-    db.session.flush()
+    planned.write(school.id, campaign.id, at)
     record(
         "campaign.launch",
         actor=actor,
         school_id=school.id,
         subject=f"campaign:{campaign.id}",
-        invitations=summary.invitations,
-        unreachable=len(summary.unreachable),
+        invitations=len(planned),
+        unreachable=len(unreachable),
         audience=audience.value,
         completion_rule=completion_rule.value,
         reminder_policy=reminder_policy,
         asked_again=ask_again,
     )
-    return summary
+    return LaunchSummary(campaign, len(planned), len(planned), unreachable)
+
+
+def _plan(school: School, pupils_wanted: Select | None, pairs) -> tuple[Planned, list, list]:
+    """Every eligible family's invitation and message, before anything is written: what
+    will be written, the carers who cannot be reached, the SMS over the school's limit."""
+    db.session.flush()  # the families are read on the connection: pending changes first
+    stencils = Stencils(MessageKind.INVITE, school=school)  # each template rendered once
+    sample_link = personal_link("x" * TOKEN_LENGTH)  # SMS are counted with a real link's length
+    planned, unreachable, too_long = Planned(), [], []
+    query = _eligible(select(*FAMILY_COLUMNS), school.id, pupils_wanted, None, pairs)
+    for contact, pupils in families(query):
+        channel = best_channel(contact)
+        if channel is None:
+            unreachable.append(contact.id)
+            continue
+        children = and_list([p.pupil_first_name for p in pupils])
+        rendered = stencils.render(channel, contact, children)
+        segments = None
+        if channel is Channel.SMS:
+            counted = count_sms(rendered.body.replace(LINK_PLACEHOLDER, sample_link))
+            segments = counted.count
+            refusal = counted.refusal(school.sms_segment_limit)
+            if refusal:
+                who = f"{contact.first_name} {contact.last_name} (for {children})"
+                too_long.append(f"{who}: {refusal}")
+        planned.add(contact, pupils, channel, rendered, segments)
+    return planned, unreachable, too_long
 
 
 def find_invitation(token: str, *, for_update: bool = False) -> Invitation | None:

@@ -7,13 +7,14 @@ Message bodies that carry a personal link hold `LINK_PLACEHOLDER`; the token wai
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app
-from sqlalchemy import insert
 
 from parentlink.core.clock import now
-from parentlink.db import db
+from parentlink.db import db, insert_many
 from parentlink.directory.models import Channel, Contact
-from parentlink.messaging.models import LINK_PLACEHOLDER, Message, MessageKind
+from parentlink.messaging.models import LINK_PLACEHOLDER, Message, MessageKind, MessageStatus
 from parentlink.messaging.sms_rules import count_sms
 from parentlink.messaging.templates import Rendered, render
 
@@ -21,7 +22,6 @@ __all__ = [
     "Rendered",
     "enqueue",
     "enqueue_many",
-    "message_values",
     "personal_link",
     "render",
     "sms_with_link",
@@ -78,40 +78,43 @@ def enqueue(
     return message
 
 
-def message_values(
-    *,
+def enqueue_many(
     school_id: int,
     kind: MessageKind,
-    channel: Channel,
-    rendered: Rendered,
-    to: str,
-    contact_id: int | None,
-    invitation_id: int | None = None,
-    link_token: str | None = None,
-    segments: int | None = None,
-    at=None,
-) -> dict:
-    """One outbox row as values, for `enqueue_many` (a launch queues thousands at once).
-    `segments` may be given when the caller has counted them already."""
-    if channel is Channel.SMS and segments is None:
-        segments = count_sms(sms_with_link(rendered.body)).count
-    return {
-        "school_id": school_id,
-        "kind": kind,
-        "channel": channel,
-        "contact_id": contact_id,
-        "invitation_id": invitation_id,
-        "to_address": to,
-        "subject": rendered.subject,
-        "body": rendered.body,
-        "html_body": rendered.html,
-        "segments": segments if channel is Channel.SMS else None,
-        "link_token": link_token,
-        "next_attempt_at": at or now(),
-    }
-
-
-def enqueue_many(values: list[dict]) -> None:
-    """Queue many messages in one statement, in the caller's transaction."""
-    if values:
-        db.session.execute(insert(Message), values)
+    *,
+    channels: list[Channel],
+    rendered: list[Rendered],
+    to: list[str],
+    contact_ids: list[int],
+    invitation_ids: list[int],
+    link_tokens: list[str],
+    segments: list[int | None],  # each SMS's, counted by the caller (sms_with_link)
+    at: datetime | None = None,
+) -> None:
+    """Queue many messages of one kind in one executemany, in the caller's transaction;
+    the i-th message is made of the i-th item of every list."""
+    at = at or now()
+    sms = [channel is Channel.SMS for channel in channels]
+    if any(is_sms and count is None for is_sms, count in zip(sms, segments, strict=True)):
+        raise ValueError("enqueue_many: an SMS without its segments counted")
+    insert_many(
+        Message.__table__,
+        {
+            "school_id": school_id,
+            "kind": kind,
+            "channel": channels,
+            "contact_id": contact_ids,
+            "invitation_id": invitation_ids,
+            "to_address": to,
+            "subject": [message.subject for message in rendered],
+            "body": [message.body for message in rendered],
+            "html_body": [message.html for message in rendered],
+            "segments": [n if is_sms else None for is_sms, n in zip(sms, segments, strict=True)],
+            "link_token": link_tokens,
+            "status": MessageStatus.QUEUED,
+            "attempts": 0,
+            "next_attempt_at": at,
+            "created_at": at,
+        },
+        rows=len(channels),
+    )

@@ -12,14 +12,14 @@ message that goes out with a gap in it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
+from typing import NamedTuple
 
 from babel.dates import format_date, get_date_format
 from babel.lists import format_list
 from flask import current_app
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, get_locale, gettext
 from jinja2 import Environment, StrictUndefined, TemplateError, meta
 
 from parentlink.core.filters import NameList
@@ -140,8 +140,7 @@ class TemplateProblem(ValueError):
     """A message template that must not be used as it is; the message says what to fix."""
 
 
-@dataclass(frozen=True)
-class Rendered:
+class Rendered(NamedTuple):  # a tuple: a launch makes 10,000 of them
     body: str
     subject: str | None = None
     html: str | None = None
@@ -155,7 +154,7 @@ def template_names(kind: MessageKind, channel: Channel) -> list[str]:
 
 def check_source(kind: MessageKind, channel: Channel, name: str, source: str) -> None:
     """Check one template's text (for an editor's Save, or a file on disk)."""
-    env = _strict_env()
+    env = message_env()
     try:
         parsed = env.parse(source)
     except TemplateError as exc:
@@ -181,13 +180,24 @@ def check_source(kind: MessageKind, channel: Channel, name: str, source: str) ->
 
 
 def check_templates() -> None:
-    """Check every kind's templates on disk; raises TemplateProblem on the first problem."""
-    loader = current_app.jinja_env.loader
+    """Check every kind's templates on disk; raises TemplateProblem on the first problem.
+    Sources that passed are not checked again in this process (every launch asks): the
+    checks depend only on the message templates' sources and the locale."""
+    env = current_app.jinja_env
+    sources = tuple(
+        (name, env.loader.get_source(env, name)[0])
+        for name in sorted(env.loader.list_templates())
+        if name.startswith("messages/")
+    )
+    passed = (str(get_locale()), sources)
+    if current_app.extensions.get("parentlink.templates_passed") == passed:
+        return
     for kind in PLACEHOLDERS:
         for channel in Channel:
             for name in template_names(kind, channel):
-                source, _, _ = loader.get_source(current_app.jinja_env, name)
+                source, _, _ = env.loader.get_source(env, name)
                 check_source(kind, channel, name, source)
+    current_app.extensions["parentlink.templates_passed"] = passed
 
 
 def family_language(context: dict) -> str:
@@ -204,35 +214,50 @@ def render(kind: MessageKind, channel: Channel, **context: object) -> Rendered:
     value raises TemplateProblem."""
     language = family_language(context)
     with force_locale(language):
-        return _render(kind, channel, language, context)
+        return finish(channel, render_raw(kind, channel, language, context))
 
 
-def _render(kind: MessageKind, channel: Channel, language: str, context: dict) -> Rendered:
+def render_raw(kind: MessageKind, channel: Channel, language: str, context: dict) -> Rendered:
+    """The templates' output as it comes, before `finish` (in `language`'s locale)."""
     context.setdefault("link", LINK_PLACEHOLDER)
     context.setdefault("one_way", sms_is_one_way(context.get("school")))
-    if language != DEFAULT_LANGUAGE and isinstance(context.get("children"), NameList):
-        context["children"] = format_list(list(context["children"].names), locale=language)
+    if "children" in context:
+        context["children"] = children_in(language, context["children"])
     for name in DAYS:
         if isinstance(context.get(name), date):
             context[name] = day_in(context[name], language)
     context.setdefault("message_lang", language)
     context.setdefault("message_dir", LANGUAGES[language].direction)
-    env = _strict_env()
+    env = message_env()
     view = _view(channel, context)
     try:
         if channel is Channel.SMS:
             (name,) = template_names(kind, channel)
-            body = env.get_template(name).render(**view)
-            return Rendered(body=normalise(" ".join(body.split())))
+            return Rendered(body=env.get_template(name).render(**view))
         text_name, html_name = template_names(kind, channel)
         view.setdefault("logo", email_logo(context.get("school")))
         return Rendered(
-            body=env.get_template(text_name).render(**view).strip() + "\n",
+            body=env.get_template(text_name).render(**view),
             subject=gettext(SUBJECTS.get(kind, "A message from school")),
             html=env.get_template(html_name).render(**view),
         )
     except TemplateError as exc:
         raise TemplateProblem(f"{kind.value} {channel.value}: {exc}") from exc
+
+
+def finish(channel: Channel, raw: Rendered) -> Rendered:
+    """An SMS on one line in GSM-7 where it can be; an email's text trimmed."""
+    if channel is Channel.SMS:
+        return Rendered(body=normalise(" ".join(raw.body.split())))
+    return Rendered(body=raw.body.strip() + "\n", subject=raw.subject, html=raw.html)
+
+
+def children_in(language: str, children):
+    """The children's names as a message in `language` lists them (a NameList remembers
+    the names; other values are used as they are)."""
+    if language != DEFAULT_LANGUAGE and isinstance(children, NameList):
+        return format_list(list(children.names), locale=language)
+    return children
 
 
 def sms_is_one_way(school=None) -> bool:
@@ -267,7 +292,7 @@ def _used_by_includes(env: Environment, parsed) -> set[str]:
     return used
 
 
-def _strict_env() -> Environment:
+def message_env() -> Environment:
     env = current_app.extensions.get("parentlink.message_env")
     if env is None:
         env = current_app.jinja_env.overlay(undefined=StrictUndefined)

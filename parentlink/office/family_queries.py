@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 
 from parentlink.db import db
 from parentlink.directory.models import Contact, Pupil, PupilContact
@@ -61,6 +62,7 @@ def family(school_id: int, pupil_id: int) -> Family | None:
         db.session.scalars(
             select(PupilContact)
             .where(PupilContact.pupil_id == pupil.id)
+            .options(joinedload(PupilContact.contact))  # every page shows each carer
             .order_by(PupilContact.priority, PupilContact.id)
         )
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, literal, or_, select
 
 from parentlink.agreements.services import current_version
 from parentlink.campaigns.models import (
@@ -24,7 +24,7 @@ from parentlink.campaigns.models import (
     confirmation_pupil,
 )
 from parentlink.db import db
-from parentlink.directory.models import Contact, PupilContact
+from parentlink.directory.models import Contact, Pupil, PupilContact
 
 
 class FamilyStatus(enum.Enum):
@@ -54,65 +54,57 @@ EXPLANATIONS = {
 }
 
 
-def _pupils_with(condition, pupil_ids) -> set[int]:
-    return set(
-        db.session.scalars(
-            select(confirmation_pupil.c.pupil_id)
-            .join(Confirmation, Confirmation.id == confirmation_pupil.c.confirmation_id)
-            .where(confirmation_pupil.c.pupil_id.in_(pupil_ids), condition)
-            .distinct()
-        )
+def _confirmed(pupil_id, condition):
+    """Some confirmation matching `condition` names this pupil."""
+    return exists().where(
+        confirmation_pupil.c.pupil_id == pupil_id,
+        Confirmation.id == confirmation_pupil.c.confirmation_id,
+        condition,
     )
 
 
 def statuses(school_id: int, pupil_ids: list[int]) -> dict[int, FamilyStatus]:
-    """The status of each pupil's family (one page of pupils: a handful of queries)."""
+    """The status of each pupil's family (one page of pupils: one query, and the version's)."""
     if not pupil_ids:
         return {}
     version = current_version(school_id)
-    covered: set[int] = set()
-    questions: set[int] = set()
-    withdrawn: set[int] = set()
+    pupil = Pupil.id
+    is_covered = has_questions = is_withdrawn = literal(False)
     if version is not None:
         of_version = Confirmation.version_id == version.id
         standing = and_(of_version, Confirmation.withdrawn_at.is_(None))
-        covered = _pupils_with(standing, pupil_ids)
         open_question = exists().where(
             ClauseResponse.confirmation_id == Confirmation.id,
             ClauseResponse.answer == Answer.QUESTION,
             ClauseResponse.follow_up == FollowUp.OPEN,
         )
-        questions = _pupils_with(and_(standing, open_question), pupil_ids)
-        withdrawn = _pupils_with(
-            and_(of_version, Confirmation.withdrawn_at.is_not(None)), pupil_ids
-        )
-    reachable = set(
-        db.session.scalars(
-            select(PupilContact.pupil_id)
-            .join(Contact, Contact.id == PupilContact.contact_id)
-            .where(
-                PupilContact.pupil_id.in_(pupil_ids),
-                PupilContact.parental_responsibility.is_(True),
-                PupilContact.court_order_restriction.is_(False),
-                Contact.details_flagged_at.is_(None),
-                or_(
-                    and_(Contact.mobile.is_not(None), Contact.sms_opted_out.is_(False)),
-                    Contact.email.is_not(None),
-                ),
-            )
-            .distinct()
-        )
+        is_covered = _confirmed(pupil, standing)
+        has_questions = _confirmed(pupil, and_(standing, open_question))
+        is_withdrawn = _confirmed(pupil, and_(of_version, Confirmation.withdrawn_at.is_not(None)))
+    is_reachable = exists().where(
+        PupilContact.pupil_id == pupil,
+        Contact.id == PupilContact.contact_id,
+        PupilContact.parental_responsibility.is_(True),
+        PupilContact.court_order_restriction.is_(False),
+        Contact.details_flagged_at.is_(None),
+        or_(
+            and_(Contact.mobile.is_not(None), Contact.sms_opted_out.is_(False)),
+            Contact.email.is_not(None),
+        ),
     )
-    restricted = set(
-        db.session.scalars(
-            select(PupilContact.pupil_id)
-            .where(
-                PupilContact.pupil_id.in_(pupil_ids),
-                PupilContact.court_order_restriction.is_(True),
-            )
-            .distinct()
-        )
+    is_restricted = exists().where(
+        PupilContact.pupil_id == pupil, PupilContact.court_order_restriction.is_(True)
     )
+    rows = db.session.execute(
+        select(pupil, is_restricted, has_questions, is_covered, is_withdrawn, is_reachable).where(
+            pupil.in_(pupil_ids)
+        )
+    ).all()
+    restricted = {row[0] for row in rows if row[1]}
+    questions = {row[0] for row in rows if row[2]}
+    covered = {row[0] for row in rows if row[3]}
+    withdrawn = {row[0] for row in rows if row[4]}
+    reachable = {row[0] for row in rows if row[5]}
     out = {}
     for pupil_id in pupil_ids:
         if pupil_id in restricted:

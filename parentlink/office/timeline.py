@@ -7,8 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
-from parentlink.campaigns.models import Answer, Confirmation, FollowUp, Invitation
+from parentlink.campaigns.models import (
+    Answer,
+    ClauseResponse,
+    Confirmation,
+    FollowUp,
+    Invitation,
+)
 from parentlink.concerns.access import concern_message_kinds
 from parentlink.core.filters import phone
 from parentlink.core.i18n import english_plural
@@ -107,7 +114,8 @@ def timeline(fam, *, with_concerns: bool) -> list[Event]:
                     f"{CHANNEL_WORD[m.channel]} to {_address(m)} {BAD_NEWS[e.status]}{why}.",
                 )
             )
-    for inv in db.session.scalars(select(Invitation).where(Invitation.contact_id.in_(ids))):
+    invitations = select(Invitation).where(Invitation.contact_id.in_(ids))
+    for inv in db.session.scalars(invitations.options(joinedload(Invitation.campaign))):
         if inv.opened_at:
             events.append(
                 Event(
@@ -117,7 +125,9 @@ def timeline(fam, *, with_concerns: bool) -> list[Event]:
                     f"opened their link for {inv.campaign.name}.",
                 )
             )
-    for c in db.session.scalars(select(Confirmation).where(Confirmation.contact_id.in_(ids))):
+    confirmations = select(Confirmation).where(Confirmation.contact_id.in_(ids))
+    answers = selectinload(Confirmation.responses).joinedload(ClauseResponse.clause)
+    for c in db.session.scalars(confirmations.options(answers)):
         events.extend(_confirmation_events(c, names[c.contact_id]))
     if with_concerns:
         events.extend(_concern_events(fam, names, ids))

@@ -75,3 +75,47 @@ def test_normalising_saves_segments():
     )
     assert count_segments(text).encoding == "UCS-2" and count_segments(text).count == 2
     assert count_segments(normalise(text)).count == 1
+
+
+def _segments_one_by_one(text: str) -> tuple[str, int, int, tuple[str, ...]]:
+    """The definition, character by character: what count_segments's shortcuts must equal."""
+    basic = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡")
+    basic |= set("ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+    extension = set("^{}\\[~]|€\f")
+    if all(ch in basic or ch in extension for ch in text):
+        encoding, single, multi = "GSM-7", 160, 153
+        sizes = [2 if ch in extension else 1 for ch in text]
+    else:
+        encoding, single, multi = "UCS-2", 70, 67
+        sizes = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
+    count, used = (1, 0) if text else (0, 0)
+    for size in sizes if sum(sizes) > single else ():
+        if used + size > multi:
+            count, used = count + 1, 0
+        used += size
+    outside = tuple(dict.fromkeys(ch for ch in text if ch not in basic and ch not in extension))
+    return encoding, count, sum(sizes), outside
+
+
+def test_counting_without_a_loop_equals_counting_one_character_at_a_time():
+    """A launch counts its segments through shortcuts (a division when no character takes
+    two units); 20,000 random texts around every boundary must count exactly as the
+    definition does."""
+    import random
+
+    rng = random.Random(18)
+    pools = ["a", "a€", "a{", "ж", "ж😀", "a😀", "aé€ç", "Zoë ’", "a\n\f"]
+    for _ in range(20_000):
+        pool = rng.choice(pools)
+        length = rng.choice([0, 1, 69, 70, 71, 134, 135, 152, 153, 159, 160, 161, 306, 307])
+        length += rng.randint(-3, 3)
+        text = "".join(rng.choice(pool) for _ in range(max(length, 0)))
+        got = count_segments(text)
+        assert (got.encoding, got.count, got.units, got.non_gsm) == _segments_one_by_one(text)
+        assert got.characters == len(text)
+
+
+def test_normalising_plain_text_returns_it_unchanged_and_folds_the_rest():
+    plain = "Coates Lane Primary: please confirm for Amelia and Oscar: [[link]]"
+    assert normalise(plain) == plain
+    assert normalise(plain + " Zoë") == plain + " Zoe"

@@ -74,6 +74,17 @@ def test_a_bad_template_is_refused_with_a_reason(ctx, kind, channel, source, pro
         check_source(kind, channel, "edited", source)
 
 
+def test_templates_changed_after_passing_the_checks_are_checked_again(ctx, app, monkeypatch):
+    from jinja2 import ChoiceLoader, DictLoader
+
+    check_templates()  # passes, and is remembered
+    check_templates()
+    broken = DictLoader({"messages/sms/invite.txt": "{{ school.short_name }} {{ children }}"})
+    monkeypatch.setattr(app.jinja_env, "loader", ChoiceLoader([broken, app.jinja_env.loader]))
+    with pytest.raises(TemplateProblem, match="missing placeholder link"):
+        check_templates()
+
+
 def test_a_missing_value_never_renders_as_a_gap(ctx):
     with pytest.raises(TemplateProblem, match="closes_on"):
         render(MessageKind.REMINDER_1, Channel.SMS, school=school(), children="Amelia")
@@ -211,7 +222,7 @@ def test_launch_is_refused_while_an_sms_is_over_the_segment_limit(ctx):
     _families(the_school.id, _many_children())
     with pytest.raises(
         CampaignError,
-        match="1 text message cannot be sent as it is.* CarerC1 .*more than the school.s limit of 2",
+        match="1 text message cannot be sent as it is.* CarerC1 .*than the school.s limit of 2",
     ):
         launch_campaign(
             the_school, version, name="Autumn", closes_at=now().replace(year=2027), actor="t"
