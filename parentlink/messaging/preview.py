@@ -51,7 +51,8 @@ class Sample:
     text: str
     subject: str | None = None  # email only
     segments: Segments | None = None  # SMS only
-    language: str = "en"  # the language it is written in
+    language: str = "en"  # the family's language (the line of the preview it is counted in)
+    written_in: str = "en"  # the language of the text: English where Notify cannot send it
 
 
 @dataclass
@@ -201,6 +202,7 @@ def _render(school: School, kind: MessageKind, channel: Channel, contact, names)
             text,
             segments=count_sms(text),
             language=language,
+            written_in=rendered.language or language,
         )
     return Sample(
         contact.id,
@@ -210,6 +212,7 @@ def _render(school: School, kind: MessageKind, channel: Channel, contact, names)
         sms_with_link(rendered.body),
         subject=rendered.subject,
         language=language,
+        written_in=rendered.language or language,
     )
 
 

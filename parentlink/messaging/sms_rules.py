@@ -18,3 +18,10 @@ def count_sms(text: str) -> Segments:
     if sms_through_notify():
         return sms_notify.count_fragments(text)
     return sms.count_segments(text)
+
+
+def garbled_by_provider(text: str) -> bool:
+    """Whether the gateway sending texts would turn letters of `text` into "?": GOV.UK
+    Notify sends only the Latin alphabet (and Welsh accents), not Urdu, Arabic or Bengali;
+    Twilio sends any alphabet (as UCS-2)."""
+    return sms_through_notify() and bool(sms_notify.as_sent(text)[1])

@@ -28,6 +28,7 @@ from flask_babel import force_locale
 from jinja2 import TemplateError, nodes
 from markupsafe import escape
 
+from parentlink.core.i18n import DEFAULT_LANGUAGE
 from parentlink.directory.models import Channel
 from parentlink.messaging.models import MessageKind
 from parentlink.messaging.templates import (
@@ -39,6 +40,7 @@ from parentlink.messaging.templates import (
     message_env,
     render,
     render_raw,
+    sms_in_english_instead,
     template_names,
 )
 
@@ -85,7 +87,10 @@ class Stencils:
         if stencil is None:
             return render(self.kind, channel, contact=contact, children=children, **self.context)
         words = [contact.first_name, contact.last_name, children_in(language, children)]
-        return finish(channel, stencil.fill(words))
+        done = finish(channel, stencil.fill(words))._replace(language=language)
+        if language != DEFAULT_LANGUAGE and sms_in_english_instead(channel, done.body):
+            return render(self.kind, channel, contact=contact, children=children, **self.context)
+        return done
 
     def _stencil(self, channel: Channel, language: str) -> _Stencil | None:
         if not _inserts_only(template_names(self.kind, channel)):

@@ -144,6 +144,7 @@ class Rendered(NamedTuple):  # a tuple: a launch makes 10,000 of them
     body: str
     subject: str | None = None
     html: str | None = None
+    language: str | None = None  # the language it is written in (render, Stencils)
 
 
 def template_names(kind: MessageKind, channel: Channel) -> list[str]:
@@ -210,11 +211,27 @@ def family_language(context: dict) -> str:
 
 
 def render(kind: MessageKind, channel: Channel, **context: object) -> Rendered:
-    """The message for one recipient, in the family's language (family_language). A missing
-    value raises TemplateProblem."""
+    """The message for one recipient, in the family's language (family_language). A text
+    the SMS gateway would garble in that language (GOV.UK Notify cannot send Urdu, Arabic or
+    Bengali letters: they arrive as "?") is written in English instead; the family's page
+    still opens in their language. A missing value raises TemplateProblem."""
     language = family_language(context)
+    rendered = _render_in(language, kind, channel, context)
+    if language != DEFAULT_LANGUAGE and sms_in_english_instead(channel, rendered.body):
+        return _render_in(DEFAULT_LANGUAGE, kind, channel, context)
+    return rendered
+
+
+def sms_in_english_instead(channel: Channel, body: str) -> bool:
+    from parentlink.messaging.sms_rules import garbled_by_provider
+
+    return channel is Channel.SMS and garbled_by_provider(body)
+
+
+def _render_in(language: str, kind: MessageKind, channel: Channel, context: dict) -> Rendered:
     with force_locale(language):
-        return finish(channel, render_raw(kind, channel, language, context))
+        done = finish(channel, render_raw(kind, channel, language, dict(context)))
+    return done._replace(language=language)
 
 
 def render_raw(kind: MessageKind, channel: Channel, language: str, context: dict) -> Rendered:
