@@ -32,9 +32,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from tests.fakes.local_server import LocalServer
 from tests.fakes.notify_rules import PLACEHOLDER, authenticate, error, is_uuid, problem
 
 PAGE = 250
@@ -50,14 +50,11 @@ def _stamp(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-
-class NotifyCompatibleServer:
+class NotifyCompatibleServer(LocalServer):
     """`with NotifyCompatibleServer() as notify: NotificationsAPIClient(notify.live_key,
     base_url=notify.base_url)`."""
+
+    name = "fake-notify"
 
     def __init__(self, callback_token: str = "notify-callback-token-0123456789") -> None:
         self.service_id = str(uuid.uuid4())
@@ -93,8 +90,7 @@ class NotifyCompatibleServer:
         self._allowance_at = 0.0
         self._daily: int | None = None
         self._lock = threading.RLock()
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
         self._urls = Map(
             [
                 Rule("/v2/notifications/sms", endpoint="sms", methods=["POST"]),
@@ -103,38 +99,6 @@ class NotifyCompatibleServer:
                 Rule("/v2/notifications", endpoint="list", methods=["GET"]),
             ]
         )
-
-    # -- lifecycle ---------------------------------------------------------------------
-
-    def start(self) -> NotifyCompatibleServer:
-        self._server = make_server(
-            "127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler
-        )
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="fake-notify", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> NotifyCompatibleServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the server is not running: call start() first")
-        return f"http://127.0.0.1:{self._server.server_port}"
 
     def new_key(self, name: str, key_type: str = "normal") -> str:
         secret = str(uuid.uuid4())

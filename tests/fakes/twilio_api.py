@@ -26,8 +26,9 @@ from urllib.parse import urlencode
 from twilio.request_validator import RequestValidator
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.fakes.local_server import LocalServer
 
 API_VERSION = "2010-04-01"
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -98,13 +99,10 @@ def _matches(created: datetime, op: str, bound: datetime | date) -> bool:
     return left == bound
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-
-class TwilioCompatibleServer:
+class TwilioCompatibleServer(LocalServer):
     """`with TwilioCompatibleServer() as twilio: Client(..., http_client=...) → twilio.base_url`."""
+
+    name = "fake-twilio"
 
     def __init__(self, account_sid: str | None = None, auth_token: str | None = None) -> None:
         self.account_sid = account_sid or "AC" + secrets.token_hex(16)
@@ -120,8 +118,7 @@ class TwilioCompatibleServer:
         self._resources: dict[str, dict[str, Any]] = {}
         self._failures: list[tuple[int, int, str]] = []
         self._lock = threading.RLock()
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
         prefix = f"/{API_VERSION}/Accounts/<account>"
         self._urls = Map(
             [
@@ -129,38 +126,6 @@ class TwilioCompatibleServer:
                 Rule(f"{prefix}/Messages/<sid>.json", endpoint="message", methods=["GET"]),
             ]
         )
-
-    # -- lifecycle ---------------------------------------------------------------------
-
-    def start(self) -> TwilioCompatibleServer:
-        self._server = make_server(
-            "127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler
-        )
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), name="fake-twilio", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> TwilioCompatibleServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the server is not running: call start() first")
-        return f"http://127.0.0.1:{self._server.server_port}"
 
     def app_config(self, sender: str = "CoatesLane") -> dict:
         """The app settings that send SMS through this server."""

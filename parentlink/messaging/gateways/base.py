@@ -100,3 +100,21 @@ class Gateway(Protocol):
         """The provider's id for this message if the provider already took it (sent at or
         after `since`), else None. Raises ProviderUnavailable if it cannot be asked."""
         ...
+
+
+class OneRequestEach:
+    """For a gateway whose provider takes one message per HTTP request (Twilio, Notify):
+    a batch is its messages sent one after the other, each after `pace()`."""
+
+    def send(self, outgoing: Outgoing) -> SendResult:  # pragma: no cover - the gateway's own
+        raise NotImplementedError
+
+    def send_batch(
+        self, batch: list[Outgoing], pace: Callable[[], None] | None = None
+    ) -> list[SendResult]:
+        results = []
+        for outgoing in batch:
+            if pace is not None:
+                pace()
+            results.append(self.send(outgoing))
+        return results

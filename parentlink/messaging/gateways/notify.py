@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -26,7 +25,12 @@ import requests
 from notifications_python_client.errors import APIError
 from notifications_python_client.notifications import NotificationsAPIClient
 
-from parentlink.messaging.gateways.base import Outgoing, ProviderUnavailable, SendResult
+from parentlink.messaging.gateways.base import (
+    OneRequestEach,
+    Outgoing,
+    ProviderUnavailable,
+    SendResult,
+)
 
 DEFAULT_API_URL = "https://api.notifications.service.gov.uk"
 NOTIFY_RATE_PER_MINUTE = 3000  # Notify's per-service limit on API requests
@@ -67,7 +71,7 @@ def parse_api_key(api_key: str) -> tuple[str, str]:
     return service_id, secret
 
 
-class NotifyGateway:
+class NotifyGateway(OneRequestEach):
     per_message = True  # one HTTP request per message: the dispatcher's pool sends them
 
     def __init__(
@@ -141,16 +145,6 @@ class NotifyGateway:
         result = SendResult.accepted(notification_id, "created")
         result.extra["description"] = describe(answer)
         return result
-
-    def send_batch(
-        self, batch: list[Outgoing], pace: Callable[[], None] | None = None
-    ) -> list[SendResult]:
-        results = []
-        for outgoing in batch:
-            if pace is not None:
-                pace()
-            results.append(self.send(outgoing))
-        return results
 
     def find_accepted(self, outgoing: Outgoing, since: datetime) -> str | None:
         """The id of a notification Notify took for this message (our reference, the same

@@ -9,7 +9,6 @@ builds every URL on https://api.twilio.com; `_RebasedHttpClient` swaps that orig
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -20,7 +19,12 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from parentlink.messaging.gateways.base import Outgoing, ProviderUnavailable, SendResult
+from parentlink.messaging.gateways.base import (
+    OneRequestEach,
+    Outgoing,
+    ProviderUnavailable,
+    SendResult,
+)
 
 DEFAULT_API_URL = "https://api.twilio.com"
 RECONCILE_SCAN = 200  # a family's number gets a handful of our messages a term
@@ -98,7 +102,7 @@ class _RebasedHttpClient(TwilioHttpClient):
         self._local = threading.local()
 
 
-class TwilioSmsGateway:
+class TwilioSmsGateway(OneRequestEach):
     channel = "sms"
 
     def __init__(
@@ -133,16 +137,6 @@ class TwilioSmsGateway:
         except TwilioException as exc:
             return SendResult.retry(f"the Twilio client failed: {exc}")
         return SendResult.accepted(str(message.sid), str(message.status or "queued"))
-
-    def send_batch(
-        self, batch: list[Outgoing], pace: Callable[[], None] | None = None
-    ) -> list[SendResult]:
-        results = []
-        for outgoing in batch:
-            if pace is not None:
-                pace()
-            results.append(self.send(outgoing))
-        return results
 
     def find_accepted(self, outgoing: Outgoing, since: datetime) -> str | None:
         """The SID of a message to this number with the same text (which holds the personal
