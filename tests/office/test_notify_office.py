@@ -149,6 +149,8 @@ def test_the_campaign_preview_costs_the_texts_from_the_allowance(app, admin_clie
 
 
 def test_a_text_reply_notify_would_garble_is_refused_and_nothing_is_sent(app, client, asked):  # noqa: F811
+    """The family reads Urdu, which Notify cannot send: a reply the office writes in English
+    goes in English; one typed in Urdu letters would arrive as "?" and is refused."""
     from parentlink.campaigns.models import ClauseResponse, FollowUp
     from parentlink.directory.models import Contact
     from parentlink.messaging.models import Message
@@ -162,7 +164,7 @@ def test_a_text_reply_notify_would_garble_is_refused_and_nothing_is_sent(app, cl
     token = _as(client, Role.OFFICE)
     response = client.post(
         f"/office/questions/{asked['id']}/reply",
-        data={"csrf_token": token, "channel": "sms", "reply": "Yes, that is fine."},
+        data={"csrf_token": token, "channel": "sms", "reply": "جی ہاں، یہ ٹھیک ہے"},
     )
     body = response.get_data(as_text=True).replace("&#34;", '"').replace("&#39;", "'")
     assert response.status_code == 422
@@ -174,3 +176,12 @@ def test_a_text_reply_notify_would_garble_is_refused_and_nothing_is_sent(app, cl
             is None
         )
         assert db.session.get(ClauseResponse, asked["id"]).follow_up is FollowUp.OPEN
+    english = client.post(
+        f"/office/questions/{asked['id']}/reply",
+        data={"csrf_token": token, "channel": "sms", "reply": "Yes, that is fine."},
+    )
+    assert english.status_code == 303
+    with app.app_context():
+        sent = db.session.scalar(select(Message).where(Message.kind == MessageKind.QUESTION_REPLY))
+        assert "Yes, that is fine." in sent.body and sent.body.isascii()
+        assert db.session.get(ClauseResponse, asked["id"]).follow_up is not FollowUp.OPEN
