@@ -52,7 +52,15 @@ def phone(value: str | None) -> str:
     return value
 
 
+def sentence(value: str | None) -> str:
+    """An error message as a sentence: its first letter in capitals and nothing else changed
+    (Jinja's `capitalize` lowercases the rest: "Carer five", "clause id")."""
+    text = str(value or "")
+    return text[:1].upper() + text[1:]
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(sentence)
     app.add_template_filter(phone)
     app.add_template_filter(london_datetime)
     app.add_template_filter(and_list)

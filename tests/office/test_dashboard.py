@@ -182,7 +182,8 @@ def test_a_paper_reply_covers_the_pupil_and_stops_the_chase(app, client, seeded)
             "taken_by": "x",
         },
     )
-    assert again.status_code == 422 and "already confirmed" in again.get_data(as_text=True)
+    assert again.status_code == 422
+    assert "CarerC5 Example has already confirmed." in again.get_data(as_text=True)
     with app.app_context():
         confirmation = db.session.scalar(
             select(Confirmation).where(Confirmation.contact_id == contact_id)
