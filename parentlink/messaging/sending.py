@@ -4,7 +4,8 @@ SMS go one request per message through the pool (each worker thread keeps its ow
 connection to Twilio). A batch's emails go one after another over one SMTP connection,
 in one worker, alongside the SMS: a mail server answers one connection's commands in
 turn, so more connections would only cost handshakes (and a relay may count or limit
-them). Gateways never touch the database; the pool lives as long as the app.
+them). A refusal of our rate (HTTP 429, an SMTP relay's throttling reply) slows the
+channel's shared rate. Gateways never touch the database; the pool lives as long as the app.
 """
 
 from __future__ import annotations
@@ -79,4 +80,7 @@ def _send_one(app: Flask, gateway, bucket: SharedTokenBucket, item: Outgoing) ->
 
 def _send_chunk(app: Flask, gateway, bucket: SharedTokenBucket, chunk: list[Outgoing]):
     with app.app_context():
-        return gateway.send_batch(chunk, pace=bucket.take)
+        results = gateway.send_batch(chunk, pace=bucket.take)
+    if any(result.slow_down for result in results):  # the relay refused our rate
+        bucket.slow_down()
+    return results

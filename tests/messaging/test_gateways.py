@@ -268,6 +268,49 @@ def test_temporary_refusal_is_retry(smtp, mailer) -> None:
     assert "Mailbox full" in (result.reason or "")
 
 
+@pytest.mark.parametrize(
+    ("refuse", "code", "text"),
+    [  # as Amazon SES, Google's SMTP relay and a relay counting connections word it
+        ("refuse_data", 454, "Throttling failure: Maximum sending rate exceeded"),
+        ("refuse_data", 454, "Throttling failure: Daily message quota exceeded"),
+        ("refuse", 450, "4.2.1 Peak SMTP relay limit exceeded for this customer"),
+        ("refuse_sender", 452, "4.3.2 Connection rate limit exceeded"),
+    ],
+)
+def test_a_relay_refusing_our_rate_asks_to_slow_down(smtp, mailer, refuse, code, text) -> None:
+    address = "office@example.com" if refuse == "refuse_sender" else "a@example.com"
+    getattr(smtp, refuse)(address, code, text)
+    result = mailer.send(email(1, "a@example.com"))
+    assert (result.outcome, result.error_code, result.slow_down) == (Outcome.RETRY, str(code), True)
+    assert text in (result.reason or "")
+
+
+def test_one_mailbox_receiving_too_fast_waits_without_slowing_the_rest(smtp, mailer) -> None:
+    smtp.refuse(
+        "busy@example.com",
+        450,
+        "4.2.1 The user you are trying to contact is receiving mail at a rate that prevents "
+        "additional messages from being delivered. Please resend your message at a later time.",
+    )
+    busy, other = mailer.send_batch([email(1, "busy@example.com"), email(2, "b@example.com")])
+    assert (busy.outcome, busy.slow_down) == (Outcome.RETRY, False)
+    assert other.outcome is Outcome.ACCEPTED
+
+
+def test_a_421_rate_limit_closes_the_connection_and_slows_down(smtp, mailer) -> None:
+    smtp.refuse(
+        "a@example.com",
+        421,
+        "4.7.0 Our system has detected an unusual rate of unsolicited mail originating from "
+        "your IP address. To protect our users from spam, mail sent from your IP address has "
+        "been temporarily rate limited.",
+    )
+    first, rest = mailer.send_batch([email(1, "a@example.com"), email(2, "b@example.com")])
+    assert (first.outcome, first.error_code, first.slow_down) == (Outcome.RETRY, "421", True)
+    assert (rest.outcome, rest.slow_down) == (Outcome.RETRY, False)  # never offered
+    assert "rate limited" in (rest.reason or "") and smtp.messages == []
+
+
 def test_no_server_means_retry_for_the_whole_batch(smtp, mail_app) -> None:
     smtp.stop()  # the configured port now refuses connections
     gateway = SmtpEmailGateway(flask_mail.Mail(mail_app))

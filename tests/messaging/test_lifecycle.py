@@ -20,7 +20,7 @@ from parentlink.messaging.dispatcher import (
     outgoing_for,
     record,
 )
-from parentlink.messaging.models import DeliveryEvent, Message, MessageStatus
+from parentlink.messaging.models import DeliveryEvent, Message, MessageStatus, RateBucket
 from parentlink.messaging.reconcile import reconcile_expired
 from parentlink.messaging.sending import send_all
 from parentlink.schools.models import School
@@ -262,6 +262,22 @@ def test_a_batch_of_emails_goes_over_one_smtp_connection(app, smtp_server, twili
         assert counts.accepted == 13
     assert len(smtp_server.wait_for(12)) == 12 and len(twilio_server.messages) == 1
     assert smtp_server.connections == 1
+
+
+def test_a_relay_throttling_our_emails_slows_the_shared_email_rate(app, smtp_server):
+    smtp_server.refuse_data(
+        "carer2@example.com", 454, "Throttling failure: Maximum sending rate exceeded"
+    )
+    app.config["EMAIL_PER_SECOND"] = 40
+    with app.app_context():
+        launched([family_row(f"P{i}", f"C{i}", preferred_channel="email") for i in (1, 2, 3)])
+        dispatch_pending()
+        db.session.commit()
+        first, throttled, third = _messages()
+        assert first.status is MessageStatus.SENT and third.status is MessageStatus.SENT
+        assert throttled.status is MessageStatus.QUEUED and "454" in throttled.last_error
+        assert db.session.get(RateBucket, "email").factor < 1
+        assert db.session.get(RateBucket, "sms") is None  # the texts go on at their pace
 
 
 # -- channel fallback -------------------------------------------------------------------------

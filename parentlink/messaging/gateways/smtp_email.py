@@ -2,14 +2,16 @@
 
 Per message, the server's reply decides: 5xx is permanent (the reason quotes the server;
 a 5xx refusal of the recipient at RCPT is a bounce; a 5xx refusal of the text at DATA
-says nothing about the address, but the other channel is tried), 4xx means try again later. The
-envelope sender is the message's VERP return path when there is one (bounces.py). If
-the connection itself fails, that message and the rest of the batch are `retry`;
-reconnecting is the dispatcher's job on its next run.
+says nothing about the address, but the other channel is tried), 4xx means try again later,
+and slower when the reply says we are sending too fast or too much. The envelope sender is
+the message's VERP return path when there is one (bounces.py). If the connection itself
+fails, that message and the rest of the batch are `retry`; reconnecting is the
+dispatcher's job on its next run.
 """
 
 from __future__ import annotations
 
+import re
 import smtplib
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -28,7 +30,27 @@ from parentlink.messaging.gateways.base import Outgoing, SendResult
 
 
 class _ConnectionLost(Exception):
-    """The SMTP connection is gone: stop using it for this batch."""
+    """The SMTP connection is gone: stop using it for this batch. `result` is the message's
+    own, when the server said why it closed (421)."""
+
+    def __init__(self, reason: str, result: SendResult | None = None) -> None:
+        super().__init__(reason)
+        self.result = result
+
+
+# A temporary refusal of our rate or volume, not of one mailbox, as relays word it: Amazon SES
+# "454 Throttling failure: Maximum sending rate exceeded" (or "Daily message quota exceeded"),
+# Google's SMTP relay "450 4.2.1 Peak SMTP relay limit exceeded for this customer", Gmail
+# "421 4.7.0 ... unusual rate of unsolicited mail ... temporarily rate limited", "452 4.3.2
+# Connection rate limit exceeded", SendGrid "All available IPs are at maximum connection
+# limit", "Too many connections". Gmail's "450 4.2.1 The user you are trying to contact is
+# receiving mail at a rate that prevents additional messages" is one recipient's rate: that
+# message waits, the others go on at the same pace.
+_OUR_RATE = re.compile(
+    r"throttl|rate[ -]?limit|sending rate|unusual rate|try again slower|quota exceeded"
+    r"|relay limit|maximum connection limit|too many (?:connections|messages)",
+    re.IGNORECASE,
+)
 
 
 class SmtpEmailGateway:
@@ -68,6 +90,8 @@ class SmtpEmailGateway:
                             results.append(self._send_one(conn, sender, outgoing))
                         except _ConnectionLost as exc:
                             lost = str(exc)
+                            if exc.result is not None:
+                                results.append(exc.result)
                             break
             except OSError as exc:  # smtplib.SMTPException is an OSError too
                 # Connecting failed, or QUIT failed at the end (then nothing is missing).
@@ -92,7 +116,7 @@ class SmtpEmailGateway:
             code, reply = next(iter(exc.recipients.values()), (550, b""))
             result = _by_code(code, reply, f"the mail server refused {outgoing.to}")
             if code == 421:  # smtplib has closed the connection
-                raise _ConnectionLost(result.reason or "the mail server closed") from exc
+                raise _ConnectionLost(result.reason or "the mail server closed", result) from exc
             if 500 <= code < 600:  # the address itself: a bounce at send time
                 return SendResult.bounced(result.reason or "refused", result.error_code)
             return result
@@ -100,7 +124,7 @@ class SmtpEmailGateway:
             what = "our sender address" if isinstance(exc, smtplib.SMTPSenderRefused) else "it"
             result = _by_code(exc.smtp_code, exc.smtp_error, f"the mail server refused {what}")
             if exc.smtp_code == 421:  # the server is closing the connection
-                raise _ConnectionLost(result.reason or "the mail server closed") from exc
+                raise _ConnectionLost(result.reason or "the mail server closed", result) from exc
             if isinstance(exc, smtplib.SMTPDataError) and 500 <= exc.smtp_code < 600:
                 return SendResult.refused_text(result.reason or "refused", result.error_code)
             return result
@@ -109,7 +133,7 @@ class SmtpEmailGateway:
         except smtplib.SMTPResponseException as exc:
             result = _by_code(exc.smtp_code, exc.smtp_error, "the mail server refused it")
             if exc.smtp_code == 421:
-                raise _ConnectionLost(result.reason or "the mail server closed") from exc
+                raise _ConnectionLost(result.reason or "the mail server closed", result) from exc
             return result
         except OSError as exc:  # SMTPServerDisconnected, timeouts, resets
             raise _ConnectionLost(f"the mail server connection failed: {_describe(exc)}") from exc
@@ -169,6 +193,8 @@ def _by_code(code: int, reply: bytes | str, what: str) -> SendResult:
     text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
     reason = f"{what}: {code} {text}".strip()
     if 400 <= code < 500:
+        if _OUR_RATE.search(text):
+            return SendResult.throttled(reason, str(code))
         return SendResult.retry(reason, str(code))
     return SendResult.permanent(reason, str(code))
 
