@@ -23,7 +23,7 @@ import logging
 import mailbox
 import re
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, or_, select
@@ -130,6 +130,7 @@ def apply_dsn(report: Dsn, at: datetime) -> bool | None:
 
 SOFT_LIMIT = 3  # soft bounces (full mailbox…) for one contact before the address is flagged
 SENDER_NOTICE = "mail.sender_refused"
+NOTICE_DAYS = 14  # a problem still bouncing after this long is told again (and shown again)
 
 
 def _soft_bounces(message: Message) -> int:
@@ -151,8 +152,9 @@ def _soft_bounces(message: Message) -> int:
 
 
 def _tell_the_administrator(school_id: int, status: RecipientStatus, at: datetime) -> None:
-    """Once per school and problem: an entry in the audit log (administrators read it) and
-    a warning in the log, with what is wrong and what to fix. No parent's details."""
+    """Once per school and problem every NOTICE_DAYS: an entry in the audit log, which the
+    office overview shows administrators while it is recent (messaging/queries.py), and a
+    warning in the log, with what is wrong and what to fix. No parent's details."""
     what, fix = explain_sender_problem(status)
     subject = f"problem:{what[:100]}"
     told = db.session.scalar(
@@ -160,6 +162,7 @@ def _tell_the_administrator(school_id: int, status: RecipientStatus, at: datetim
             AuditEvent.school_id == school_id,
             AuditEvent.action == SENDER_NOTICE,
             AuditEvent.subject == subject,
+            AuditEvent.at > at - timedelta(days=NOTICE_DAYS),
         )
     )
     if told is not None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from parentlink.core.audit import AuditEvent
+from parentlink.core.clock import now
 from parentlink.db import db
 from parentlink.directory.models import Contact
+from parentlink.messaging.bounces import NOTICE_DAYS, SENDER_NOTICE
 from parentlink.messaging.models import InboundMessage
 
 
@@ -60,3 +65,32 @@ def unread_count(school_id: int) -> int:
         )
         or 0
     )
+
+
+@dataclass(frozen=True)
+class SenderProblem:
+    problem: str  # what the receiving servers said is wrong with our mail
+    fix: str
+    at: datetime  # when it was last told
+
+
+def sender_problems(school_id: int) -> list[SenderProblem]:
+    """Recent refusals of the school's own mail (SPF, DKIM, DMARC, reputation), newest first:
+    every email to those providers bounces until IT fixes it, so administrators see them."""
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.school_id == school_id,
+            AuditEvent.action == SENDER_NOTICE,
+            AuditEvent.at > now() - timedelta(days=NOTICE_DAYS),
+        )
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    )
+    problems: dict[str, SenderProblem] = {}
+    for event in events:
+        detail = json.loads(event.detail or "{}")
+        if event.subject not in problems:
+            problems[event.subject] = SenderProblem(
+                detail.get("problem", ""), detail.get("fix", ""), event.at
+            )
+    return list(problems.values())

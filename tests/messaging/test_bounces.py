@@ -288,6 +288,37 @@ def test_our_own_mail_problem_tells_the_administrator_once_and_flags_nobody(
     assert caplog.text.count("our mail is refused") == 1
 
 
+def test_the_administrator_sees_our_mail_refused_on_the_overview_until_it_stops(
+    app, maildir, smtp_server, clock
+):
+    from tests.office.sign_in import staff_with_two_factor
+
+    with app.app_context():
+        launched([family_row("P1", "C1", preferred_channel="email")])
+        staff_with_two_factor(1, "admin@example.com", "admin")
+        staff(1)
+        db.session.commit()
+        dispatch_pending()
+        db.session.commit()
+    (mail,) = smtp_server.wait_for(1)
+    sent = {"verp": mail.mail_from, "ref": str(mail["Message-ID"])}
+    deliver(maildir, "office365_dmarc_reject.eml", sent, mail.rcpt_tos[0])
+    with app.app_context():
+        ingest_maildir(str(maildir))
+
+    def overview(email: str, two_factor: bool) -> str:
+        client = app.test_client()
+        sign_in(client, email, two_factor=two_factor)
+        return client.get("/office/").get_data(as_text=True)
+
+    page = overview("admin@example.com", True)
+    assert "Email providers are refusing the school" in page
+    assert "DMARC" in page and "To fix:" in page and "sent a text instead" in page
+    assert "Email providers are refusing" not in overview("office@example.com", False)
+    clock.advance(days=15)  # nothing bounced since: the warning has gone
+    assert "Email providers are refusing" not in overview("admin@example.com", True)
+
+
 def test_a_full_mailbox_is_flagged_only_when_it_keeps_happening(app, maildir, smtp_server):
     with app.app_context():
         launched([family_row("P1", "C1", preferred_channel="email")])

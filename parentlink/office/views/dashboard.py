@@ -8,6 +8,7 @@ from flask_login import current_user
 from parentlink.campaigns.queries import campaigns_for, question_counts
 from parentlink.core.clock import now
 from parentlink.core.filters import london_datetime
+from parentlink.messaging.queries import sender_problems
 from parentlink.office import coverage_queries, household_queries, queries
 from parentlink.office.forms import ActionForm
 from parentlink.office.permissions import Permission, can
@@ -39,6 +40,8 @@ def overview():
         "target_percent": coverage_queries.TARGET_PERCENT,
         "counts": coverage_queries.counts(school_id, version, questions["open"]),
         "campaign": campaign,
+        # our own mail refused (SPF, DKIM, DMARC): only an administrator can have it fixed
+        "sender_problems": sender_problems(school_id) if can(Permission.MANAGE_SETTINGS) else [],
     }
     if campaign is not None:
         context.update(
