@@ -12,7 +12,9 @@ api.notifications.service.gov.uk does:
 - Errors in Notify's shape: `{"status_code": N, "errors": [{"error": ..., "message": ...}]}`.
 - A team-only key may send only to the team's own numbers and addresses.
 - Faults on demand (`fail_next`, `limit`, `daily_limit`, `accept_delay`), and callbacks
-  to the app with the service's bearer token (`post_status`, `post_inbound`).
+  to the app with the service's bearer token (`post_status`, `post_inbound`); to an
+  https:// callback URL the certificate is verified as Notify does (`callback_ca` names the
+  tests' own authority, `resolve` maps the public host name to 127.0.0.1).
 
 Sources checked (facts, not code): the client's authentication.py and base.py (key
 format, JWT claims, 30-second bound), its DOCUMENTATION.md (error tables, statuses),
@@ -22,14 +24,16 @@ schema tests (phone number messages, callback bodies).
 
 from __future__ import annotations
 
+import http.client
 import json
+import socket
+import ssl
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
@@ -61,6 +65,8 @@ class NotifyCompatibleServer(LocalServer):
         self.callback_token = callback_token
         self.callback_url: str | None = None  # delivery receipts (set in Notify's admin)
         self.inbound_url: str | None = None  # received text messages
+        self.callback_ca: str | None = None  # a CA file trusted for https callbacks (tests')
+        self.resolve: dict[str, str] = {}  # host name -> address for callbacks (no DNS here)
         self.sms_template_id = str(uuid.uuid4())
         self.email_template_id = str(uuid.uuid4())
         self.sms_sender_id = str(uuid.uuid4())
@@ -187,24 +193,42 @@ class NotifyCompatibleServer(LocalServer):
         return self._callback(self.inbound_url, body, token)
 
     def _callback(self, url: str | None, body: dict, token: str | None) -> int:
+        """POST a callback as Notify does: JSON with the bearer token, and for https://
+        the server's certificate checked (against `callback_ca` when set, else the system's
+        authorities) for the URL's host name, whatever address `resolve` connects to."""
         if not url:
             raise ValueError("no callback URL is set (callback_url / inbound_url)")
-        request = urllib.request.Request(  # noqa: S310 - the app's own callback URL
-            url,
-            data=json.dumps(body).encode(),
-            headers={
-                "Content-Type": "application/json",
-                "Authorization": f"Bearer {token if token is not None else self.callback_token}",
-            },
-            method="POST",
-        )
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        target = urlsplit(url)
+        host = target.hostname or ""
+        https = target.scheme == "https"
+        port = target.port or (443 if https else 80)
+        connection_type = http.client.HTTPSConnection if https else http.client.HTTPConnection
+        connection = connection_type(host, port, timeout=10)
+        sock = socket.create_connection((self.resolve.get(host, host), port), timeout=10)
+        if https:
+            context = ssl.create_default_context(cafile=self.callback_ca)
+            try:
+                sock = context.wrap_socket(sock, server_hostname=host)
+            except BaseException:
+                sock.close()
+                raise
+        connection.sock = sock  # connected (and verified) here; http.client only writes
         try:
-            with opener.open(request, timeout=10) as response:
-                return int(response.status)
-        except urllib.error.HTTPError as exc:
-            with exc:
-                return int(exc.code)
+            connection.request(
+                "POST",
+                target.path + (f"?{target.query}" if target.query else ""),
+                body=json.dumps(body).encode(),
+                headers={
+                    "Content-Type": "application/json",
+                    "Authorization": "Bearer "
+                    + (token if token is not None else self.callback_token),
+                },
+            )
+            response = connection.getresponse()
+            response.read()
+            return int(response.status)
+        finally:
+            connection.close()
 
     # -- the API -----------------------------------------------------------------------
 
