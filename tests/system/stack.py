@@ -252,6 +252,9 @@ def production(folder: Path, gateways: dict[str, str]) -> Iterator[Site]:
         public_url = f"https://{HOST}:{https_port}"
         env = {
             "PATH": "/usr/bin:/bin:/usr/sbin:/sbin",
+            # gunicorn (25.1+) opens a control socket there, else in ~/.gunicorn/: one
+            # each, so that rehearsals running side by side do not take each other's.
+            "XDG_RUNTIME_DIR": str(folder),
             "PARENTLINK_ENV": "production",
             "PARENTLINK_SECRET_KEY": secrets.token_urlsafe(48),
             "PARENTLINK_DATABASE_URL": database_url,

@@ -166,7 +166,7 @@ def open_family(page, base: str, pupil: str) -> dict[str, str]:
     by the carer's full name."""
     page.goto(f"{base}/office/families")
     page.get_by_role("link", name=pupil).click()
-    page.wait_for_load_state()
+    page.wait_for_url(re.compile(r"/office/families/\d+$"))
     carers = {}
     for item in page.locator("li[data-contact]").all():
         carers[item.locator("strong").first.inner_text()] = " ".join(item.inner_text().split())
@@ -176,7 +176,7 @@ def open_family(page, base: str, pupil: str) -> dict[str, str]:
 def remind_now(page, carer: str) -> None:
     """On the family page: 'Remind now' for one carer."""
     page.get_by_role("button", name=f"Remind now {carer}").click()
-    page.wait_for_load_state()
+    page.get_by_text(f"A reminder to {carer} is on its way.").wait_for()
 
 
 def gateways_and_test_email(page, base: str) -> tuple[dict[str, str], str]:
@@ -188,5 +188,4 @@ def gateways_and_test_email(page, base: str) -> tuple[dict[str, str], str]:
         for channel in ("sms", "email")
     }
     page.get_by_role("button", name="Send a test email to me").click()
-    page.wait_for_load_state()
-    return gateways, page.locator(".flash").first.inner_text()
+    return gateways, page.locator("[data-flash]").first.inner_text()  # waits for the answer

@@ -164,13 +164,17 @@ def test_a_campaign_entirely_through_notify(notify, chromium, tmp_path):
         # Grace's number is wrong: her invitation goes again by email, through Notify.
         wait_until(lambda: _sent(notify, GRACE_EMAIL), "Grace's invitation by email")
         (grace_email,) = _sent(notify, GRACE_EMAIL)
-        steps.personal_link(grace_email["body"], base)
+        grace_link = steps.personal_link(grace_email["body"], base)
 
         # A caller without the token changes nothing, and is told 401 by the app.
         assert notify.post_status(grace_email["id"], "permanent-failure", token="wrong") == 401
         assert notify.post_inbound("447700900417", "STOP", token="") == 401
-        # Sarah texts the school's Notify number back.
+        # Sarah texts the school's Notify number back: a question, then HELP, which the
+        # jobs process answers through Notify.
         assert notify.post_inbound("447700900417", REPLY) == 204
+        assert notify.post_inbound("447700900417", "Help") == 204
+        wait_until(lambda: len(_sent(notify, SARAH_MOBILE)) == 2, "the answer to HELP")
+        assert "Reply STOP to stop texts" in _sent(notify, SARAH_MOBILE)[1]["body"]
 
         log = steps.message_log(office, base)
         statuses = {(row["to"], row["kind"]): row["status"] for row in log.values()}
@@ -179,25 +183,30 @@ def test_a_campaign_entirely_through_notify(notify, chromium, tmp_path):
             (DAVID_EMAIL, "invite (email)"): "delivered",
             (GRACE_MOBILE, "invite (sms)"): "failed",
             (GRACE_EMAIL, "invite (email)"): "sent",
+            (SARAH_MOBILE, "help reply (sms)"): "sent",
         }
-        (text,) = steps.texts_from_parents(office, base)
-        assert SARAH in text and REPLY in text and "STOP" not in text
+        help_text, text = steps.texts_from_parents(office, base)  # newest first
+        assert SARAH in text and REPLY in text and "HELP" in help_text
+        assert not any("STOP" in t for t in (help_text, text))
         grace = steps.open_family(office, base, "Theo Adeyemi")[GRACE]
         assert "details flagged: The mobile number failed" in grace
 
         # The office reminds Sarah; the jobs process sends the reminder through Notify.
         steps.open_family(office, base, "Amelia Pemberton")
         steps.remind_now(office, SARAH)
-        wait_until(lambda: len(_sent(notify, SARAH_MOBILE)) == 2, "Sarah's reminder")
-        reminder_link = steps.personal_link(_sent(notify, SARAH_MOBILE)[1]["body"], base)
+        wait_until(lambda: len(_sent(notify, SARAH_MOBILE)) == 3, "Sarah's reminder")
+        reminder_link = steps.personal_link(_sent(notify, SARAH_MOBILE)[2]["body"], base)
         assert reminder_link != sarah_link
 
-        # Sarah and David confirm over https://; their receipts go through Notify.
+        # Grace's link, issued again with her email, opens; Sarah and David confirm over
+        # https://, and their receipts go through Notify.
         parent = chromium()
+        parent.goto(grace_link)
+        assert parent.get_by_role("heading", level=1).inner_text() == steps.AGREEMENT_HEADING
         steps.confirm(parent, reminder_link, "Sarah Pemberton")
         steps.confirm(parent, david_link, "David Okonkwo")
         wait_until(
-            lambda: len(_sent(notify, SARAH_MOBILE)) == 3 and len(_sent(notify, DAVID_EMAIL)) == 2,
+            lambda: len(_sent(notify, SARAH_MOBILE)) == 4 and len(_sent(notify, DAVID_EMAIL)) == 2,
             "the receipts through Notify",
         )
         assert steps.personal_link(_sent(notify, DAVID_EMAIL)[1]["body"], base) == david_link
@@ -228,7 +237,7 @@ def test_a_campaign_entirely_through_notify(notify, chromium, tmp_path):
         for n in notify.notifications:
             row = log[int(n["reference"].removeprefix("parentlink-"))]
             assert row["to"] == (n["phone_number"] or n["email_address"])
-        assert len(notify.notifications) == 9
+        assert len(notify.notifications) == 10
         elapsed = time.monotonic() - started
 
         site.stack.stop()
@@ -243,7 +252,10 @@ def test_a_campaign_entirely_through_notify(notify, chromium, tmp_path):
             GRACE_EMAIL,
             "900417",
             "900418",
-            *(link.rsplit("/", 1)[1] for link in (sarah_link, david_link, new_link)),
+            *(
+                link.rsplit("/", 1)[1]
+                for link in (sarah_link, david_link, grace_link, reminder_link, new_link)
+            ),
         ]
         _no_secrets_in_logs(site, personal)
     ARTIFACTS.mkdir(exist_ok=True)
