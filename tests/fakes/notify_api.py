@@ -216,7 +216,7 @@ class NotifyCompatibleServer(LocalServer):
         try:
             connection.request(
                 "POST",
-                target.path + (f"?{target.query}" if target.query else ""),
+                (target.path or "/") + (f"?{target.query}" if target.query else ""),
                 body=json.dumps(body).encode(),
                 headers={
                     "Content-Type": "application/json",

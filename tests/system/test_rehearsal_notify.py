@@ -209,7 +209,10 @@ def test_a_campaign_entirely_through_notify(notify, chromium, tmp_path):
             lambda: len(_sent(notify, SARAH_MOBILE)) == 4 and len(_sent(notify, DAVID_EMAIL)) == 2,
             "the receipts through Notify",
         )
-        assert steps.personal_link(_sent(notify, DAVID_EMAIL)[1]["body"], base) == david_link
+        david_receipt = _sent(notify, DAVID_EMAIL)[1]
+        assert steps.personal_link(david_receipt["body"], base) == david_link
+        # David's inbox is full for now: undelivered, and his address is not flagged.
+        assert notify.post_status(david_receipt["id"], "temporary-failure") == 204
         before = len(notify.notifications)
         steps.ask_for_a_new_link(parent, base, DAVID_EMAIL)
         wait_until(lambda: _sent(notify, DAVID_EMAIL, before), "David's new link")
@@ -219,8 +222,9 @@ def test_a_campaign_entirely_through_notify(notify, chromium, tmp_path):
 
         # Sarah texts STOP: she is opted out, as the office sees on the family page.
         assert notify.post_inbound("447700900417", "stop") == 204
-        sarah = steps.open_family(office, base, "Amelia Pemberton")[SARAH]
-        assert "opted out of texts" in sarah
+        carers = steps.open_family(office, base, "Amelia Pemberton")
+        assert "opted out of texts" in carers[SARAH]
+        assert "flagged" not in carers[DAVID]
         assert any("STOP" in t for t in steps.texts_from_parents(office, base))
 
         # The settings page: Notify sends both; a test email from the web process goes too.
@@ -237,6 +241,7 @@ def test_a_campaign_entirely_through_notify(notify, chromium, tmp_path):
         for n in notify.notifications:
             row = log[int(n["reference"].removeprefix("parentlink-"))]
             assert row["to"] == (n["phone_number"] or n["email_address"])
+        assert log[int(david_receipt["reference"].split("-")[1])]["status"] == "undelivered"
         assert len(notify.notifications) == 10
         elapsed = time.monotonic() - started
 
