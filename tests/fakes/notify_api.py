@@ -24,21 +24,17 @@ schema tests (phone number messages, callback bodies).
 
 from __future__ import annotations
 
-import http.client
 import json
-import socket
-import ssl
 import threading
 import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from tests.fakes.local_server import LocalServer
+from tests.fakes.local_server import LocalServer, post_callback
 from tests.fakes.notify_rules import PLACEHOLDER, authenticate, error, is_uuid, problem
 
 PAGE = 250
@@ -193,42 +189,12 @@ class NotifyCompatibleServer(LocalServer):
         return self._callback(self.inbound_url, body, token)
 
     def _callback(self, url: str | None, body: dict, token: str | None) -> int:
-        """POST a callback as Notify does: JSON with the bearer token, and for https://
-        the server's certificate checked (against `callback_ca` when set, else the system's
-        authorities) for the URL's host name, whatever address `resolve` connects to."""
         if not url:
             raise ValueError("no callback URL is set (callback_url / inbound_url)")
-        target = urlsplit(url)
-        host = target.hostname or ""
-        https = target.scheme == "https"
-        port = target.port or (443 if https else 80)
-        connection_type = http.client.HTTPSConnection if https else http.client.HTTPConnection
-        connection = connection_type(host, port, timeout=10)
-        sock = socket.create_connection((self.resolve.get(host, host), port), timeout=10)
-        if https:
-            context = ssl.create_default_context(cafile=self.callback_ca)
-            try:
-                sock = context.wrap_socket(sock, server_hostname=host)
-            except BaseException:
-                sock.close()
-                raise
-        connection.sock = sock  # connected (and verified) here; http.client only writes
-        try:
-            connection.request(
-                "POST",
-                (target.path or "/") + (f"?{target.query}" if target.query else ""),
-                body=json.dumps(body).encode(),
-                headers={
-                    "Content-Type": "application/json",
-                    "Authorization": "Bearer "
-                    + (token if token is not None else self.callback_token),
-                },
-            )
-            response = connection.getresponse()
-            response.read()
-            return int(response.status)
-        finally:
-            connection.close()
+        bearer = token if token is not None else self.callback_token
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {bearer}"}
+        data = json.dumps(body).encode()
+        return post_callback(url, data, headers, ca=self.callback_ca, resolve=self.resolve)
 
     # -- the API -----------------------------------------------------------------------
 
