@@ -234,6 +234,27 @@ def test_a_technical_failure_before_the_dispatcher_recorded_the_send_is_sent_aga
     assert second["reference"] == first["reference"] and second["body"] != first["body"]
 
 
+def test_a_permanent_failure_before_the_dispatcher_recorded_the_send_keeps_its_reason(app, notify):
+    with app.app_context():
+        launched([family_row("P1", "C1")])
+        with transaction():
+            batch = claim_due(10)
+        results = send_all(batch)
+    (first,) = notify.notifications
+    assert notify.post_status(first["id"], "permanent-failure") == 204
+    with app.app_context():
+        with transaction():
+            record(results, DispatchCounts())
+        failed, fallback = _messages()
+        assert failed.status is MessageStatus.FAILED and failed.provider_id == first["id"]
+        assert failed.last_error == "GOV.UK Notify reported permanent-failure"
+        assert fallback.channel is Channel.EMAIL and fallback.status is MessageStatus.QUEUED
+        dispatch_pending()
+        db.session.commit()
+    link = notify.notifications[1]["body"]
+    assert notify.notifications[1]["type"] == "email" and "/a/" in link
+
+
 def test_notify_errors_at_send_time_reach_the_message_log(app, notify):
     notify.fail_next(400, "ValidationError", "phone_number Not a UK mobile number")
     _send(app, [family_row("P1", "C1")])
