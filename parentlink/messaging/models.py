@@ -212,14 +212,16 @@ class Message(db.Model):
 
     def accepted(self, at: datetime, provider_id: str) -> None:
         """The provider took it. A delivery report may have got here first: then the
-        status stays where the report put it, and only the provider id is filled in."""
+        status stays where the report put it, with its reason (a failure's last error),
+        and only the provider id is filled in."""
         if self.status in (MessageStatus.QUEUED, MessageStatus.SENDING):
             self._move(MessageStatus.SENT, at)
+        if self.status in (MessageStatus.SENT, MessageStatus.DELIVERED):
+            self.last_error = None  # an earlier attempt's, now beside the point
         self.provider_id = self.provider_id or provider_id
         self.sent_at = self.sent_at or at
         self.lease_until = None
         self.link_token = None
-        self.last_error = None
 
     def retry_at(self, at: datetime, when: datetime, reason: str) -> None:
         self._move(MessageStatus.QUEUED, at)

@@ -12,7 +12,11 @@ ParentLink on the same Notify service (a staging copy) changes nothing here.
   tried once (fallback.py).
 - temporary-failure (phone off, inbox full): undelivered, without flagging anyone.
 - technical-failure: Notify never sent it, so it is queued to be sent again (with a new
-  personal link when it carries one), until the attempts run out.
+  personal link when it carries one), until the attempts run out. One that arrives while
+  the message is still `sending` (the dispatcher records a batch's acceptances after the
+  whole batch, or died before it could: the reconciler then settles it) cannot be acted on
+  yet and must not be lost: it raises `ReportTooEarly`, the webhook answers 503, and
+  Notify sends the report again (every 5 minutes, 5 times).
 
 Replies (Notify's received-text callback: id, source_number, destination_number, message,
 date_received) go through the same STOP / START / HELP handling and office inbox as
@@ -50,6 +54,11 @@ TECHNICAL_FAILURE = "technical-failure"
 SOURCE = "notify"
 
 
+class ReportTooEarly(Exception):
+    """A report about a send not recorded yet, that only makes sense after it: Notify should
+    send it again later."""
+
+
 def apply_receipt(payload: dict) -> bool:
     """Apply one delivery receipt; whether it was for one of our messages."""
     notification_id = str(payload.get("id") or "")[:64]
@@ -60,6 +69,8 @@ def apply_receipt(payload: dict) -> bool:
     at = now()
     reason = f"GOV.UK Notify reported {reported}"
     if reported == TECHNICAL_FAILURE:
+        if message.status is MessageStatus.SENDING:
+            raise ReportTooEarly(f"message {message.id} is still being sent")
         applied = _send_again(message, at, notification_id, reason)
         message.note(at, SOURCE, reported, applied=applied)
         return True

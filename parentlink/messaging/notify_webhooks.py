@@ -11,7 +11,7 @@ import hmac
 
 from flask import Blueprint, abort, current_app, request
 
-from parentlink.messaging.notify_receipts import apply_receipt, receive_reply
+from parentlink.messaging.notify_receipts import ReportTooEarly, apply_receipt, receive_reply
 
 blueprint = Blueprint("notify_webhooks", __name__, url_prefix="/webhooks/notify")
 
@@ -37,7 +37,11 @@ def _payload() -> dict:
 def notify_status():
     """A delivery receipt. Idempotent: a repeated or late one is kept but changes nothing."""
     require_notify_token()
-    apply_receipt(_payload())
+    try:
+        apply_receipt(_payload())
+    except ReportTooEarly:
+        # Rolled back (5xx); Notify retries a failed callback every 5 minutes, 5 times.
+        return "", 503, {"Retry-After": "300"}
     return "", 204  # ours or not: Notify should not retry
 
 

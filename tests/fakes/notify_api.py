@@ -12,7 +12,9 @@ api.notifications.service.gov.uk does:
 - Errors in Notify's shape: `{"status_code": N, "errors": [{"error": ..., "message": ...}]}`.
 - A team-only key may send only to the team's own numbers and addresses.
 - Faults on demand (`fail_next`, `limit`, `daily_limit`, `accept_delay`), and callbacks
-  to the app with the service's bearer token (`post_status`, `post_inbound`).
+  to the app with the service's bearer token (`post_status`, `post_inbound`); to an
+  https:// callback URL the certificate is verified as Notify does (`callback_ca` names the
+  tests' own authority, `resolve` maps the public host name to 127.0.0.1).
 
 Sources checked (facts, not code): the client's authentication.py and base.py (key
 format, JWT claims, 30-second bound), its DOCUMENTATION.md (error tables, statuses),
@@ -25,8 +27,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -34,7 +34,7 @@ from typing import Any
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from tests.fakes.local_server import LocalServer
+from tests.fakes.local_server import LocalServer, post_callback
 from tests.fakes.notify_rules import PLACEHOLDER, authenticate, error, is_uuid, problem
 
 PAGE = 250
@@ -61,6 +61,8 @@ class NotifyCompatibleServer(LocalServer):
         self.callback_token = callback_token
         self.callback_url: str | None = None  # delivery receipts (set in Notify's admin)
         self.inbound_url: str | None = None  # received text messages
+        self.callback_ca: str | None = None  # a CA file trusted for https callbacks (tests')
+        self.resolve: dict[str, str] = {}  # host name -> address for callbacks (no DNS here)
         self.sms_template_id = str(uuid.uuid4())
         self.email_template_id = str(uuid.uuid4())
         self.sms_sender_id = str(uuid.uuid4())
@@ -189,22 +191,10 @@ class NotifyCompatibleServer(LocalServer):
     def _callback(self, url: str | None, body: dict, token: str | None) -> int:
         if not url:
             raise ValueError("no callback URL is set (callback_url / inbound_url)")
-        request = urllib.request.Request(  # noqa: S310 - the app's own callback URL
-            url,
-            data=json.dumps(body).encode(),
-            headers={
-                "Content-Type": "application/json",
-                "Authorization": f"Bearer {token if token is not None else self.callback_token}",
-            },
-            method="POST",
-        )
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        try:
-            with opener.open(request, timeout=10) as response:
-                return int(response.status)
-        except urllib.error.HTTPError as exc:
-            with exc:
-                return int(exc.code)
+        bearer = token if token is not None else self.callback_token
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {bearer}"}
+        data = json.dumps(body).encode()
+        return post_callback(url, data, headers, ca=self.callback_ca, resolve=self.resolve)
 
     # -- the API -----------------------------------------------------------------------
 

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from parentlink.campaigns.models import Invitation
 from parentlink.core.tokens import hash_token
-from parentlink.db import db
+from parentlink.db import db, transaction
 from parentlink.directory.models import Channel, Contact
-from parentlink.messaging.dispatcher import dispatch_pending
+from parentlink.messaging.dispatcher import DispatchCounts, claim_due, dispatch_pending, record
 from parentlink.messaging.models import (
     DeliveryEvent,
     InboundKeyword,
@@ -18,6 +18,7 @@ from parentlink.messaging.models import (
     Message,
     MessageStatus,
 )
+from parentlink.messaging.sending import send_all
 from tests.builders import family_row, launched
 
 
@@ -201,6 +202,57 @@ def test_a_technical_failure_is_sent_again_with_a_new_link(app, notify, clock):
         (message,) = _messages()
         assert message.status is MessageStatus.SENT and message.provider_id == second["id"]
         assert message.attempts == 2
+
+
+def test_a_technical_failure_before_the_dispatcher_recorded_the_send_is_sent_again(
+    app, notify, clock
+):
+    """A dispatcher records a batch's acceptances once the whole batch is sent: Notify's
+    technical-failure for its first message can come sooner. The app answers 503 (Notify
+    tries the callback again 5 minutes later) instead of losing it: the message was never
+    sent, and once the acceptance is recorded the retried report queues it again."""
+    with app.app_context():
+        launched([family_row("P1", "C1")])
+        with transaction():
+            batch = claim_due(10)
+        results = send_all(batch)
+    (first,) = notify.notifications
+    assert notify.post_status(first["id"], "technical-failure") == 503
+    with app.app_context():
+        with transaction():
+            record(results, DispatchCounts())
+        (message,) = _messages()
+        assert message.status is MessageStatus.SENT and message.provider_id == first["id"]
+    assert notify.post_status(first["id"], "technical-failure") == 204  # Notify's retry
+    with app.app_context():
+        (message,) = _messages()
+        assert message.status is MessageStatus.QUEUED and message.provider_id is None
+        clock.advance(hours=2)  # past the backoff
+        dispatch_pending()
+        db.session.commit()
+    second = notify.notifications[1]
+    assert second["reference"] == first["reference"] and second["body"] != first["body"]
+
+
+def test_a_permanent_failure_before_the_dispatcher_recorded_the_send_keeps_its_reason(app, notify):
+    with app.app_context():
+        launched([family_row("P1", "C1")])
+        with transaction():
+            batch = claim_due(10)
+        results = send_all(batch)
+    (first,) = notify.notifications
+    assert notify.post_status(first["id"], "permanent-failure") == 204
+    with app.app_context():
+        with transaction():
+            record(results, DispatchCounts())
+        failed, fallback = _messages()
+        assert failed.status is MessageStatus.FAILED and failed.provider_id == first["id"]
+        assert failed.last_error == "GOV.UK Notify reported permanent-failure"
+        assert fallback.channel is Channel.EMAIL and fallback.status is MessageStatus.QUEUED
+        dispatch_pending()
+        db.session.commit()
+    link = notify.notifications[1]["body"]
+    assert notify.notifications[1]["type"] == "email" and "/a/" in link
 
 
 def test_notify_errors_at_send_time_reach_the_message_log(app, notify):

@@ -1,13 +1,15 @@
-"""The production shape on this machine, for the rehearsal: PostgreSQL (a database of its
+"""The production shape on this machine, for the rehearsals: PostgreSQL (a database of its
 own), gunicorn with two workers and PARENTLINK_ENV=production, `parentlink jobs` as its own
 process, and Debian's nginx with the kit's site file (deploy/nginx/parentlink.conf) and a
-self-signed certificate, all on 127.0.0.1 with free ports. Every process writes its log to
-a file in `logs/`, which the rehearsal reads at the end."""
+certificate from the tests' own authority, all on 127.0.0.1 with free ports. Every process
+writes its log to a file in `logs/`, which a rehearsal reads at the end. `production()`
+starts the whole of it with the gateways a rehearsal chooses."""
 
 from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -17,14 +19,22 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from tests.system.tls import self_signed
+from sqlalchemy import create_engine, text
+
+from tests.builders import STAFF_PASSWORD
+from tests.system.postgres import fresh_database
+from tests.system.tls import Certificate, issue
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 HOST = "parentlink.test"  # a reserved name: Chromium maps it to 127.0.0.1
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+DEPLOY_GUNICORN = REPO / "deploy" / "gunicorn.conf.py"
 
 
 def free_port() -> int:
@@ -33,10 +43,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def render_site(folder: Path, *, https_port: int, http_port: int, app_port: int) -> Path:
+def render_site(
+    folder: Path, certificate: Certificate, *, https_port: int, http_port: int, app_port: int
+) -> Path:
     """The kit's site file with its placeholders filled, inside a minimal nginx.conf that
     stands in for Debian's /etc/nginx/nginx.conf (which includes sites-enabled/*)."""
-    cert, key = self_signed(folder)
+    cert, key = certificate.chain, certificate.key
     logs = folder / "logs"
     site = (REPO / "deploy" / "nginx" / "parentlink.conf").read_text()
     for placeholder, value in {
@@ -176,3 +188,111 @@ def wait_until(check, what: str, timeout: float = 60.0, processes=()) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"waited {timeout:.0f} s for {what}")
         time.sleep(0.2)
+
+
+@dataclass
+class Site:
+    """A running production stack, as a rehearsal sees it."""
+
+    stack: Stack
+    public_url: str  # https://parentlink.test:<https_port>
+    https_port: int
+    http_port: int
+    database_url: str
+    certificate: Certificate
+
+    @property
+    def webhooks(self) -> str:
+        return f"{self.public_url}/webhooks"
+
+
+def _set_up_school(stack: Stack, database_url: str) -> None:
+    """What an administrator does once with the CLI: the schema, the school, the agreement,
+    the first member of staff; and a sending window of the whole day, so that a rehearsal
+    sends texts at any hour."""
+    stack.cli("db", "upgrade")
+    stack.cli(
+        "school",
+        "create",
+        "Coates Lane Primary School",
+        "--short-name",
+        "Coates Lane Primary",
+        "--slug",
+        "coates-lane",
+    )
+    stack.cli("agreement", "load")
+    stack.cli(
+        "staff",
+        "create",
+        "--email",
+        "head@example.com",
+        "--name",
+        "Head Teacher",
+        "--role",
+        "admin",
+        "--password",
+        STAFF_PASSWORD,
+    )
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE school SET sending_window_start = '00:00', sending_window_end = '23:59:59'"
+            )
+        )
+    engine.dispose()
+
+
+@contextmanager
+def production(folder: Path, gateways: dict[str, str]) -> Iterator[Site]:
+    """PostgreSQL, gunicorn (two workers), `parentlink jobs` and nginx, with the gateway
+    settings given (PARENTLINK_SMS_GATEWAY and the rest); stopped afterwards."""
+    with fresh_database("rehearsal") as database_url:
+        https_port, http_port, app_port = free_port(), free_port(), free_port()
+        public_url = f"https://{HOST}:{https_port}"
+        env = {
+            "PATH": "/usr/bin:/bin:/usr/sbin:/sbin",
+            # gunicorn (25.1+) opens a control socket there, else in ~/.gunicorn/: one
+            # each, so that rehearsals running side by side do not take each other's.
+            "XDG_RUNTIME_DIR": str(folder),
+            "PARENTLINK_ENV": "production",
+            "PARENTLINK_SECRET_KEY": secrets.token_urlsafe(48),
+            "PARENTLINK_DATABASE_URL": database_url,
+            "PARENTLINK_PUBLIC_URL": public_url,
+            "PARENTLINK_PROXY_FIX_HOPS": "1",
+            "PARENTLINK_INSTANCE_DIR": str(folder / "var"),
+            "PARENTLINK_JOBS_INTERVALS": "dispatch=1",
+            **gateways,
+        }
+        stack = Stack(folder, env)
+        _set_up_school(stack, database_url)
+        certificate = issue(folder)
+        conf = render_site(
+            folder, certificate, https_port=https_port, http_port=http_port, app_port=app_port
+        )
+        try:
+            processes = (
+                stack.start(
+                    "gunicorn",
+                    str(BIN / "gunicorn"),
+                    "-c",
+                    str(DEPLOY_GUNICORN),
+                    "--bind",
+                    f"127.0.0.1:{app_port}",
+                    "--workers",
+                    "2",
+                    "parentlink.wsgi:app",
+                ),
+                stack.start("jobs", str(BIN / "parentlink"), "jobs"),
+                stack.start(
+                    "nginx-master", NGINX, "-p", str(folder), "-c", str(conf), "-g", "daemon off;"
+                ),
+            )
+            wait_until(
+                lambda: through_nginx(https_port, "/office/login")[0] == 200,
+                "the office page through nginx",
+                processes=processes,
+            )
+            yield Site(stack, public_url, https_port, http_port, database_url, certificate)
+        finally:
+            stack.stop()

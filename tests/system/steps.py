@@ -4,14 +4,21 @@ the pages changes this one file."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
 import pyotp
 
-DEPLOY_GUNICORN = Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"
 AGREEMENT_HEADING = "Our social media agreement"
 RECEIPT = "text=Thank you, your answers are recorded"
+
+
+def personal_link(message: str, public_url: str) -> str:
+    """The personal link in a text or an email, as the parent taps it."""
+    match = re.search(re.escape(public_url) + r"/a/[A-Za-z0-9_-]{22}", message)
+    assert match, message
+    return match.group(0)
 
 
 def confirm(page, link: str, name: str, question: str | None = None) -> str:
@@ -132,3 +139,53 @@ def launch_campaign(page, base: str, name: str, closes_on: str) -> None:
     assert page.locator("h1").inner_text() == "Check the campaign before sending"
     page.click("text=Launch and send")
     assert "Launched:" in page.locator(".flash").inner_text()
+
+
+def message_log(page, base: str) -> dict[int, dict[str, str]]:
+    """The office's message log (first page, newest first): each message's recipient
+    address, kind and status, by message id."""
+    page.goto(f"{base}/office/messages")
+    rows = page.locator("tr[data-message]").evaluate_all(
+        """rows => rows.map(row => [row.dataset.message,
+            ...[...row.cells].map(cell => cell.innerText.trim())])"""
+    )
+    return {
+        int(number): {"to": to.splitlines()[-1], "kind": kind, "status": status}
+        for number, _created, to, kind, status, _error in rows
+    }
+
+
+def texts_from_parents(page, base: str) -> list[str]:
+    """The office inbox: each text as the office reads it (sender, then the text)."""
+    page.goto(f"{base}/office/inbox")
+    return [" ".join(row.split()) for row in page.locator("tr[data-inbound]").all_inner_texts()]
+
+
+def open_family(page, base: str, pupil: str) -> dict[str, str]:
+    """The family page of a pupil (by full name): what the office reads about each carer,
+    by the carer's full name."""
+    page.goto(f"{base}/office/families")
+    page.get_by_role("link", name=pupil).click()
+    page.wait_for_url(re.compile(r"/office/families/\d+$"))
+    carers = {}
+    for item in page.locator("li[data-contact]").all():
+        carers[item.locator("strong").first.inner_text()] = " ".join(item.inner_text().split())
+    return carers
+
+
+def remind_now(page, carer: str) -> None:
+    """On the family page: 'Remind now' for one carer."""
+    page.get_by_role("button", name=f"Remind now {carer}").click()
+    page.get_by_text(f"A reminder to {carer} is on its way.").wait_for()
+
+
+def gateways_and_test_email(page, base: str) -> tuple[dict[str, str], str]:
+    """The settings page: who sends each channel; then 'Send a test email to me', and what
+    the page says the gateway answered."""
+    page.goto(f"{base}/office/settings")
+    gateways = {
+        channel: page.locator(f"[data-gateway={channel}]").inner_text()
+        for channel in ("sms", "email")
+    }
+    page.get_by_role("button", name="Send a test email to me").click()
+    return gateways, page.locator("[data-flash]").first.inner_text()  # waits for the answer

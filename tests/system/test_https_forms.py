@@ -17,15 +17,15 @@ from parentlink.schools.models import School
 from tests.builders import csrf_token
 from tests.concerns.family import picture, seed
 from tests.system import steps
-from tests.system.tls import self_signed
+from tests.system.tls import issue
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def https_app(app, tmp_path):
-    """The app over HTTPS on a free port, with a self-signed certificate."""
-    cert, key = self_signed(tmp_path)
+    """The app over HTTPS on a free port, with a certificate from the test authority."""
+    cert, key, _ca = issue(tmp_path)
     server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=(str(cert), str(key)))
     app.config["PUBLIC_URL"] = f"https://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -20,7 +20,6 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
 
 from tests.builders import STAFF_PASSWORD, csv_bytes, family_row
@@ -29,17 +28,7 @@ from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.fakes.smtp import CapturingSMTPServer
 from tests.fakes.twilio_api import TwilioCompatibleServer
 from tests.system import steps
-from tests.system.postgres import fresh_database
-from tests.system.stack import (
-    BIN,
-    HOST,
-    NGINX,
-    Stack,
-    free_port,
-    render_site,
-    through_nginx,
-    wait_until,
-)
+from tests.system.stack import HOST, production, through_nginx, wait_until
 
 pytestmark = [pytest.mark.rehearsal, pytest.mark.browser, pytest.mark.own_postgres]
 
@@ -85,97 +74,25 @@ def _families() -> bytes:
 
 
 @pytest.fixture
-def production(tmp_path):
+def rehearsal(tmp_path):
     with (
-        fresh_database("rehearsal") as database_url,
         TwilioCompatibleServer(auth_token=AUTH_TOKEN) as twilio,
         CapturingSMTPServer() as smtp,
+        production(
+            tmp_path,
+            {
+                "PARENTLINK_SMS_GATEWAY": "twilio",
+                "PARENTLINK_TWILIO_ACCOUNT_SID": twilio.account_sid,
+                "PARENTLINK_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+                "PARENTLINK_TWILIO_FROM": "CoatesLane",
+                "PARENTLINK_TWILIO_API_URL": twilio.base_url,
+                "PARENTLINK_EMAIL_GATEWAY": "smtp",
+                "PARENTLINK_SMTP_HOST": "127.0.0.1",
+                "PARENTLINK_SMTP_PORT": str(smtp.port),
+            },
+        ) as site,
     ):
-        https_port, http_port, app_port = free_port(), free_port(), free_port()
-        public_url = f"https://{HOST}:{https_port}"
-        env = {
-            "PATH": "/usr/bin:/bin:/usr/sbin:/sbin",
-            "PARENTLINK_ENV": "production",
-            "PARENTLINK_SECRET_KEY": secrets.token_urlsafe(48),
-            "PARENTLINK_DATABASE_URL": database_url,
-            "PARENTLINK_PUBLIC_URL": public_url,
-            "PARENTLINK_PROXY_FIX_HOPS": "1",
-            "PARENTLINK_INSTANCE_DIR": str(tmp_path / "var"),
-            "PARENTLINK_SMS_GATEWAY": "twilio",
-            "PARENTLINK_TWILIO_ACCOUNT_SID": twilio.account_sid,
-            "PARENTLINK_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "PARENTLINK_TWILIO_FROM": "CoatesLane",
-            "PARENTLINK_TWILIO_API_URL": twilio.base_url,
-            "PARENTLINK_EMAIL_GATEWAY": "smtp",
-            "PARENTLINK_SMTP_HOST": "127.0.0.1",
-            "PARENTLINK_SMTP_PORT": str(smtp.port),
-            "PARENTLINK_JOBS_INTERVALS": "dispatch=1",
-        }
-        stack = Stack(tmp_path, env)
-        stack.cli("db", "upgrade")
-        stack.cli(
-            "school",
-            "create",
-            "Coates Lane Primary School",
-            "--short-name",
-            "Coates Lane Primary",
-            "--slug",
-            "coates-lane",
-        )
-        stack.cli("agreement", "load")
-        stack.cli(
-            "staff",
-            "create",
-            "--email",
-            "head@example.com",
-            "--name",
-            "Head Teacher",
-            "--role",
-            "admin",
-            "--password",
-            STAFF_PASSWORD,
-        )
-        engine = create_engine(database_url)
-        with engine.begin() as connection:  # so that the rehearsal sends SMS at any hour
-            connection.execute(
-                text(
-                    "UPDATE school SET sending_window_start = '00:00', "
-                    "sending_window_end = '23:59:59'"
-                )
-            )
-        engine.dispose()
-        conf = render_site(tmp_path, https_port=https_port, http_port=http_port, app_port=app_port)
-        web = stack.start(
-            "gunicorn",
-            str(BIN / "gunicorn"),
-            "-c",
-            str(steps.DEPLOY_GUNICORN),
-            "--bind",
-            f"127.0.0.1:{app_port}",
-            "--workers",
-            "2",
-            "parentlink.wsgi:app",
-        )
-        jobs = stack.start("jobs", str(BIN / "parentlink"), "jobs")
-        nginx = stack.start(
-            "nginx-master", NGINX, "-p", str(tmp_path), "-c", str(conf), "-g", "daemon off;"
-        )
-        processes = (web, jobs, nginx)
-        wait_until(
-            lambda: through_nginx(https_port, "/office/login")[0] == 200,
-            "the office page through nginx",
-            processes=processes,
-        )
-        try:
-            yield stack, twilio, smtp, public_url, https_port, http_port
-        finally:
-            stack.stop()
-
-
-def _link(text_: str, public_url: str) -> str:
-    match = re.search(re.escape(public_url) + r"/a/[A-Za-z0-9_-]{22}", text_)
-    assert match, text_
-    return match.group(0)
+        yield site.stack, twilio, smtp, site.public_url, site.https_port, site.http_port
 
 
 def _signed_post(port: int, url: str, params: dict) -> int:
@@ -193,9 +110,9 @@ def _signed_post(port: int, url: str, params: dict) -> int:
     return status
 
 
-def test_production_rehearsal(production, browser, tmp_path):
+def test_production_rehearsal(rehearsal, browser, tmp_path):
     started = time.monotonic()
-    stack, twilio, smtp, public_url, port, http_port = production
+    stack, twilio, smtp, public_url, port, http_port = rehearsal
     ARTIFACTS.mkdir(exist_ok=True)
     chromium = browser.browser_type.launch(
         executable_path=CHROMIUM,
@@ -226,8 +143,8 @@ def test_production_rehearsal(production, browser, tmp_path):
     # The jobs process's dispatcher sends through the gateways.
     wait_until(lambda: len(twilio.messages) >= 1 and len(smtp.messages) >= 1, "the invitations")
     sms, email = twilio.messages[0], smtp.messages[0]
-    sarah_link = _link(sms["body"], public_url)
-    david_link = _link(email.part("text/plain"), public_url)
+    sarah_link = steps.personal_link(sms["body"], public_url)
+    david_link = steps.personal_link(email.part("text/plain"), public_url)
     secrets_seen += [sarah_link.rsplit("/", 1)[1], david_link.rsplit("/", 1)[1]]
 
     # Twilio reports the SMS delivered, and Sarah texts back, both through nginx.
@@ -298,7 +215,7 @@ def test_production_rehearsal(production, browser, tmp_path):
     before = len(smtp.messages)
     steps.ask_for_a_new_link(parent, public_url, DAVID["email"])
     wait_until(lambda: len(smtp.messages) > before, "the new link")
-    new_link = _link(smtp.messages[-1].part("text/plain"), public_url)
+    new_link = steps.personal_link(smtp.messages[-1].part("text/plain"), public_url)
     secrets_seen.append(new_link.rsplit("/", 1)[1])
     parent.goto(new_link)
     assert (
