@@ -79,7 +79,7 @@ def from_environment(instance_path: str) -> dict:
         "NOTIFY_SMS_SENDER_ID": env("PARENTLINK_NOTIFY_SMS_SENDER_ID", "").strip(),
         "NOTIFY_EMAIL_REPLY_TO_ID": env("PARENTLINK_NOTIFY_EMAIL_REPLY_TO_ID", "").strip(),
         "NOTIFY_API_URL": env("PARENTLINK_NOTIFY_API_URL", NOTIFY_API_URL).rstrip("/"),
-        "NOTIFY_CALLBACK_TOKEN": env("PARENTLINK_NOTIFY_CALLBACK_TOKEN", ""),
+        "NOTIFY_CALLBACK_TOKEN": env("PARENTLINK_NOTIFY_CALLBACK_TOKEN", "").strip(),
         "MAIL_SERVER": env("PARENTLINK_SMTP_HOST", "localhost"),
         "MAIL_PORT": _int("PARENTLINK_SMTP_PORT", 25),
         "MAIL_USERNAME": env("PARENTLINK_SMTP_USERNAME") or None,

@@ -278,9 +278,18 @@ def test_production_with_notify_needs_its_callback_token(production):
     production.setenv("PARENTLINK_NOTIFY_SMS_TEMPLATE_ID", "f33517ff-2a88-4f6e-b855-c550268ce08a")
     with pytest.raises(ConfigError, match="PARENTLINK_NOTIFY_CALLBACK_TOKEN must be set"):
         create_app()
-    production.setenv("PARENTLINK_NOTIFY_CALLBACK_TOKEN", "a-long-random-token-for-notify")
+    # as an env file may hold it: a space after the value
+    production.setenv("PARENTLINK_NOTIFY_CALLBACK_TOKEN", "a-long-random-token-for-notify \n")
     app = create_app()
     assert (app.config["SMS_GATEWAY"], app.config["EMAIL_GATEWAY"]) == ("notify", "smtp")
+    for token, status in (("a-long-random-token-for-notify", 400), ("a-long-random", 401)):
+        callback = app.test_client().post(
+            "/webhooks/notify/status",
+            json=[],  # the token is checked first; then this is not a receipt
+            headers={"Authorization": f"Bearer {token}"},
+            base_url="https://parentlink.example.com",
+        )
+        assert callback.status_code == status, token
     production.setenv("PARENTLINK_SMS_PER_SECOND", "60")
     with pytest.raises(ConfigError, match="3,000 requests a minute"):
         create_app()

@@ -37,6 +37,8 @@ class FamilyRow(NamedTuple):
     email: str | None
     sms_opted_out: bool
     email_complained: bool
+    failed_mobile: str | None
+    failed_email: str | None
     pupil_id: int
     pupil_first_name: str
 
@@ -52,6 +54,8 @@ FAMILY_COLUMNS = (
     Contact.email,
     Contact.sms_opted_out,
     Contact.email_complained,
+    Contact.failed_mobile,
+    Contact.failed_email,
     Pupil.id.label("pupil_id"),
     Pupil.first_name.label("pupil_first_name"),
 )

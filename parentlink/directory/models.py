@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint, and_, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from parentlink.core.clock import now
@@ -57,6 +57,10 @@ class Contact(db.Model):
     email_complained: Mapped[bool] = mapped_column(default=False, server_default="0")
     details_flagged_at: Mapped[datetime | None]  # the office should check these details
     details_flag_reason: Mapped[str | None] = mapped_column(String(200))
+    # The number or address that failed for good (refused as invalid or not a mobile, a hard
+    # bounce): not used again until the MIS gives a different one (a fresh import).
+    failed_mobile: Mapped[str | None] = mapped_column(String(20))
+    failed_email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=now)
 
     links: Mapped[list[PupilContact]] = relationship(back_populates="contact")
@@ -72,8 +76,32 @@ class Contact(db.Model):
 # (anything with the contact's columns as attributes).
 def address_for(contact, channel: Channel) -> str | None:
     if channel is Channel.SMS:
-        return None if contact.sms_opted_out else contact.mobile
-    return None if contact.email_complained else contact.email
+        mobile = contact.mobile
+        usable = mobile and not contact.sms_opted_out and mobile != contact.failed_mobile
+        return mobile if usable else None
+    email = contact.email
+    usable = email and not contact.email_complained and email != contact.failed_email
+    return email if usable else None
+
+
+def can_text():
+    """address_for(contact, Channel.SMS) in SQL, for counts and previews of many contacts."""
+    return and_(
+        Contact.mobile.is_not(None),
+        Contact.mobile != "",
+        Contact.sms_opted_out.is_(False),
+        or_(Contact.failed_mobile.is_(None), Contact.failed_mobile != Contact.mobile),
+    )
+
+
+def can_email():
+    """address_for(contact, Channel.EMAIL) in SQL."""
+    return and_(
+        Contact.email.is_not(None),
+        Contact.email != "",
+        Contact.email_complained.is_(False),
+        or_(Contact.failed_email.is_(None), Contact.failed_email != Contact.email),
+    )
 
 
 def best_channel(contact) -> Channel | None:

@@ -87,7 +87,7 @@ def bounce(message: Message, at: datetime, reason: str, code: str | None, *, har
     had already settled otherwise (then nothing changes)."""
     if message.status not in (MessageStatus.SENDING, MessageStatus.SENT, MessageStatus.DELIVERED):
         return False
-    fall_back(message, at, reason, code, flag=hard)  # needs the link token: first
+    fall_back(message, at, reason, code, flag=hard, dead=hard)  # needs the link token: first
     message.bounced(at, reason)
     return True
 

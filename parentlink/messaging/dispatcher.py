@@ -341,7 +341,7 @@ def _fail(message: Message, at: datetime, reason: str, result: SendResult) -> No
     # Passing faults (429, 5xx, timeouts) that outlasted every attempt: the family must
     # still be reached, so the other channel is tried, without flagging the details.
     if result.outcome is Outcome.PERMANENT and result.error_code in FALLBACK_CODES:
-        fall_back(message, at, reason, result.error_code)  # needs the link token: first
+        fall_back(message, at, reason, result.error_code, dead=True)  # needs the link token
     elif result.other_channel or result.outcome is Outcome.RETRY:
         fall_back(message, at, reason, result.error_code, flag=False)
     message.fail(at, reason)

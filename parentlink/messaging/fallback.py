@@ -27,6 +27,10 @@ FALLBACK_CODES = frozenset(
     {"21211", "21214", "21610", "21612", "21614", "notify-bad-number", "notify-bad-email"}
 )
 UNSUBSCRIBED = "21610"
+# Twilio's delivery errors that mean the number cannot take texts at all: an unknown
+# handset, a landline ("do not retry the same SMS to that destination"). 30003, a phone
+# off or out of coverage, passes.
+DEAD_NUMBER_REPORTS = frozenset({"30005", "30006"})
 INVITATION_KINDS = frozenset(
     {
         MessageKind.INVITE,
@@ -45,10 +49,13 @@ def fall_back(
     error_code: str | None = None,
     *,
     flag: bool = True,
+    dead: bool = False,
 ) -> Message | None:
     """Flag the contact (unless `flag` is False: the details are fine, the parent chose);
     queue the invitation on the other channel once. The new message, or None. Call it
-    before the failed message's transition (which forgets its token)."""
+    before the failed message's transition (which forgets its token). `dead`: the number
+    or address can never be reached (invalid, a landline, a hard bounce); nothing more goes
+    to it until the MIS gives another (Contact.failed_mobile, failed_email)."""
     contact = db.session.get(Contact, message.contact_id) if message.contact_id else None
     if contact is None:
         return None
@@ -56,6 +63,10 @@ def fall_back(
         what = "mobile number" if message.channel is Channel.SMS else "email address"
         contact.details_flagged_at = at
         contact.details_flag_reason = f"The {what} failed: {reason}"[:200]
+    if dead and message.channel is Channel.SMS:
+        contact.failed_mobile = message.to_address
+    elif dead:
+        contact.failed_email = message.to_address
     if message.channel is Channel.SMS and error_code == UNSUBSCRIBED:
         contact.sms_opted_out = True
     other = message.channel.other

@@ -79,7 +79,7 @@ def apply_receipt(payload: dict) -> bool:
     if status is not None:
         applied = message.apply_provider_status(status, at, reason)
         if applied and status is MessageStatus.FAILED:
-            fall_back(message, at, reason)  # flags the details; the link is issued again
+            fall_back(message, at, reason, dead=True)  # flagged; the link is issued again
     if notification_id and not message.provider_id:
         message.provider_id = notification_id  # the receipt overtook the dispatcher's record
     if status in (MessageStatus.SENT, MessageStatus.DELIVERED) and message.invitation_id:

@@ -25,7 +25,7 @@ from sqlalchemy import Select, and_, case, func, literal, select
 from parentlink.core.filters import and_list
 from parentlink.core.i18n import DEFAULT_LANGUAGE, LANGUAGES, english_plural, supported
 from parentlink.db import db
-from parentlink.directory.models import Channel, Contact, Pupil, PupilContact
+from parentlink.directory.models import Channel, Contact, Pupil, PupilContact, can_email, can_text
 from parentlink.messaging.allowance import Allowance, allowance_for
 from parentlink.messaging.models import MessageKind
 from parentlink.messaging.outbox import sms_with_link
@@ -125,10 +125,7 @@ class CampaignPreview:
 
 def _channel_expression():
     """Contact.best_channel() in SQL: the preferred channel if usable, else the other."""
-    sms_ok = and_(
-        Contact.mobile.is_not(None), Contact.mobile != "", Contact.sms_opted_out.is_(False)
-    )
-    email_ok = and_(Contact.email.is_not(None), Contact.email != "")
+    sms_ok, email_ok = can_text(), can_email()
     return case(
         (and_(Contact.preferred_channel == Channel.SMS, sms_ok), literal("sms")),
         (and_(Contact.preferred_channel == Channel.EMAIL, email_ok), literal("email")),

@@ -10,7 +10,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from parentlink.campaigns.models import Invitation
 from parentlink.core.clock import now
 from parentlink.db import db
-from parentlink.messaging.fallback import fall_back
+from parentlink.messaging.fallback import DEAD_NUMBER_REPORTS, fall_back
 from parentlink.messaging.inbound import receive_sms
 from parentlink.messaging.models import TWILIO_STATUS, Message, MessageStatus
 
@@ -73,7 +73,8 @@ def twilio_status():
     if status is not None:
         applied = message.apply_provider_status(status, at, reason)
         if applied and status in (MessageStatus.UNDELIVERED, MessageStatus.FAILED):
-            fall_back(message, at, reason, error_code)  # the link is issued again
+            dead = error_code in DEAD_NUMBER_REPORTS
+            fall_back(message, at, reason, error_code, dead=dead)  # the link is issued again
     if sid and not message.provider_id:
         message.provider_id = sid  # the report overtook the dispatcher's own record
     if status in (MessageStatus.SENT, MessageStatus.DELIVERED) and message.invitation_id:

@@ -20,7 +20,7 @@ from parentlink.campaigns.models import (
     confirmation_pupil,
 )
 from parentlink.db import db
-from parentlink.directory.models import Contact, Pupil, PupilContact
+from parentlink.directory.models import Contact, Pupil, PupilContact, can_email, can_text
 from parentlink.office.queries import Coverage, coverage_tree
 
 TARGET_PERCENT = 90  # the line the office aims for by the closing date
@@ -128,10 +128,7 @@ def counts(school_id: int, version: AgreementVersion | None, open_questions: int
                 ),
             )
         )
-    usable = or_(
-        and_(Contact.mobile.is_not(None), Contact.sms_opted_out.is_(False)),
-        Contact.email.is_not(None),
-    )
+    usable = or_(can_text(), can_email())
     with_pr = exists().where(
         PupilContact.contact_id == Contact.id,
         PupilContact.parental_responsibility.is_(True),

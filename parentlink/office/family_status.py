@@ -24,7 +24,7 @@ from parentlink.campaigns.models import (
     confirmation_pupil,
 )
 from parentlink.db import db
-from parentlink.directory.models import Contact, Pupil, PupilContact
+from parentlink.directory.models import Contact, Pupil, PupilContact, can_email, can_text
 
 
 class FamilyStatus(enum.Enum):
@@ -87,10 +87,7 @@ def statuses(school_id: int, pupil_ids: list[int]) -> dict[int, FamilyStatus]:
         PupilContact.parental_responsibility.is_(True),
         PupilContact.court_order_restriction.is_(False),
         Contact.details_flagged_at.is_(None),
-        or_(
-            and_(Contact.mobile.is_not(None), Contact.sms_opted_out.is_(False)),
-            Contact.email.is_not(None),
-        ),
+        or_(can_text(), can_email()),
     )
     is_restricted = exists().where(
         PupilContact.pupil_id == pupil, PupilContact.court_order_restriction.is_(True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import exists, func, or_, select
 
 from parentlink.db import db
-from parentlink.directory.models import Contact, PupilContact
+from parentlink.directory.models import Contact, PupilContact, can_email, can_text
 from parentlink.messaging.models import Message, MessageKind, MessageStatus
 from parentlink.office.queries import PAGE_SIZE, Page
 
@@ -49,9 +49,7 @@ def data_quality(school_id: int, *, page: int = 1) -> Page:
     has_pr = exists().where(
         PupilContact.contact_id == Contact.id, PupilContact.parental_responsibility.is_(True)
     )
-    unreachable = (Contact.mobile.is_(None) | Contact.sms_opted_out.is_(True)) & (
-        Contact.email.is_(None) | Contact.email_complained.is_(True)
-    )
+    unreachable = ~or_(can_text(), can_email())
     condition = or_(
         Contact.details_flagged_at.is_not(None),
         Contact.sms_opted_out.is_(True),
@@ -79,8 +77,7 @@ def data_quality(school_id: int, *, page: int = 1) -> Page:
             reasons.append("reported our email as spam: no more email to them")
         if has_failed:
             reasons.append("a message bounced or could not be delivered")
-        no_email = not contact.email or contact.email_complained
-        if no_email and (not contact.mobile or contact.sms_opted_out):
+        if contact.best_channel() is None:
             reasons.append("no way to reach them")
         items.append((contact, reasons))
     return Page(items, page, total)

@@ -25,7 +25,7 @@ from parentlink.messaging.reconcile import reconcile_expired
 from parentlink.messaging.sending import send_all
 from parentlink.schools.models import School
 from parentlink.schools.services import set_sending_window
-from tests.builders import family_row, launched
+from tests.builders import csv_bytes, family_row, launched
 from tests.conftest import TEST_AUTH_TOKEN
 
 
@@ -301,6 +301,37 @@ def test_an_invalid_number_moves_the_invitation_to_email_once_and_flags_the_cont
         assert "mobile number failed" in contact.details_flag_reason
     (mail,) = smtp_server.wait_for(1)
     assert f"/a/{token}" in mail.part("text/plain")  # the same personal link
+
+
+def test_a_number_refused_for_good_is_not_texted_again_until_the_mis_gives_another(
+    app, twilio_server, smtp_server
+):
+    from parentlink.directory.importer import import_families
+    from parentlink.office.services import remind_now
+
+    twilio_server.fail_next(400, 21614, "'To' number is not a valid mobile number")
+    with app.app_context():
+        launched([family_row("P1", "C1")])
+        dispatch_pending()
+        db.session.commit()
+        invitation = db.session.scalar(select(Invitation))
+        remind_now(invitation, actor="test")  # the office presses "Remind now"
+        db.session.commit()
+        dispatch_pending()
+        db.session.commit()
+        reminder = _messages()[-1]
+        assert reminder.channel is Channel.EMAIL and reminder.status is MessageStatus.SENT
+        assert twilio_server.messages == []  # no second text to the refused number
+        # the office corrects the number in the MIS; the next import brings it
+        rows = [family_row("P1", "C1", mobile="07700 900111")]
+        import_families(invitation.school_id, csv_bytes(rows))
+        remind_now(db.session.get(Invitation, invitation.id), actor="test")
+        db.session.commit()
+        dispatch_pending()
+        db.session.commit()
+        assert _messages()[-1].channel is Channel.SMS
+    (text,) = twilio_server.messages
+    assert text["to"] == "+447700900111"
 
 
 def test_an_smtp_refusal_moves_to_sms_and_a_second_failure_stops_there(
