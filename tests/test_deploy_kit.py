@@ -26,6 +26,8 @@ def test_the_units_start_what_the_readme_and_the_kit_describe():
     web = (REPO / "deploy" / "systemd" / "parentlink-web.service").read_text()
     jobs = (REPO / "deploy" / "systemd" / "parentlink-jobs.service").read_text()
     assert "gunicorn -c /etc/parentlink/gunicorn.conf.py parentlink.wsgi:app" in web
+    # the control socket goes where the unit may write (ProtectHome hides ~/.gunicorn)
+    assert "RuntimeDirectory=parentlink" in web and "ProtectHome=yes" in web
     assert "bin/parentlink jobs" in jobs
     for unit in (web, jobs):
         assert "EnvironmentFile=/etc/parentlink/parentlink.env" in unit

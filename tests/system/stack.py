@@ -252,9 +252,9 @@ def production(folder: Path, gateways: dict[str, str]) -> Iterator[Site]:
         public_url = f"https://{HOST}:{https_port}"
         env = {
             "PATH": "/usr/bin:/bin:/usr/sbin:/sbin",
-            # gunicorn (25.1+) opens a control socket there, else in ~/.gunicorn/: one
-            # each, so that rehearsals running side by side do not take each other's.
-            "XDG_RUNTIME_DIR": str(folder),
+            # as systemd gives it (RuntimeDirectory=): deploy/gunicorn.conf.py puts gunicorn's
+            # control socket there, one each, so rehearsals side by side keep their own.
+            "RUNTIME_DIRECTORY": str(folder),
             "PARENTLINK_ENV": "production",
             "PARENTLINK_SECRET_KEY": secrets.token_urlsafe(48),
             "PARENTLINK_DATABASE_URL": database_url,
@@ -291,6 +291,12 @@ def production(folder: Path, gateways: dict[str, str]) -> Iterator[Site]:
             wait_until(
                 lambda: through_nginx(https_port, "/office/login")[0] == 200,
                 "the office page through nginx",
+                processes=processes,
+            )
+            # deploy/gunicorn.conf.py put gunicorn's control socket where systemd said
+            wait_until(
+                lambda: (folder / "gunicorn.ctl").is_socket(),
+                "gunicorn's control socket in RUNTIME_DIRECTORY",
                 processes=processes,
             )
             yield Site(stack, public_url, https_port, http_port, database_url, certificate)
