@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from parentlink import config as settings
 from parentlink import extensions
 from parentlink.core.clock import SystemClock
-from parentlink.db import init_request_transaction
+from parentlink.db import check_connections_on_checkout, init_request_transaction
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -44,6 +44,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.extensions["parentlink.clock"] = app.config.get("CLOCK") or SystemClock()
     extensions.db.init_app(app)
+    with app.app_context():
+        for engine in extensions.db.engines.values():
+            check_connections_on_checkout(engine)
     extensions.mail.init_app(app)
     extensions.csrf.init_app(app)
     # current_user reaches the office's templates only (office/session.py): on a parent's page

@@ -168,10 +168,11 @@ def check_database_url(url: str) -> None:
 
 
 def engine_options(config: dict) -> dict:
-    """Pre-ping pooled connections (a restarted database costs no request), never print
-    bound parameters (a concern's text, a typed name) in errors or logs, and time out."""
+    """Never print bound parameters (a concern's text, a typed name) in errors or logs, and
+    time out. Pooled connections are checked before use by `db.check_connections_on_checkout`
+    (a restarted database costs no request), not by `pool_pre_ping`'s round trip each time."""
     connect = config["DB_CONNECT_TIMEOUT"]
-    options = {"pool_pre_ping": True, "hide_parameters": True, "pool_timeout": connect * 2}
+    options = {"hide_parameters": True, "pool_timeout": connect * 2}
     if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         options["connect_args"] = {
             "connect_timeout": connect,

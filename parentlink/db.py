@@ -8,6 +8,8 @@ ends with a status below 500 and rolled back otherwise; a job run is committed b
 from __future__ import annotations
 
 import enum
+import select
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -18,7 +20,13 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, Table, event, inspect
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import (
+    DBAPIError,
+    InvalidatePoolError,
+    OperationalError,
+    ProgrammingError,
+    SQLAlchemyError,
+)
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
@@ -100,6 +108,56 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+# A pooled connection used this recently is pinged only when its socket has something to
+# read: a database that restarts, fails over or ends a session (pg_terminate_backend, an
+# idle timeout, PgBouncer) tells the client and closes the socket, and the poll below sees
+# that without a round trip. A connection idle longer is pinged whatever the socket says: a
+# firewall or NAT that forgets an idle connection does so silently, after minutes.
+PING_AFTER_IDLE_SECONDS = 30.0
+_USED_AT = "parentlink_used_at"
+
+
+def check_connections_on_checkout(engine: Engine) -> None:
+    """The pool's pre-ping (`pool_pre_ping`, one round trip before every transaction), paid
+    only when a connection may have died: idle for long, or its socket readable. A dead one
+    invalidates the pool and is replaced, as with pre-ping: a restart costs no request."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def _used(dbapi_connection, connection_record) -> None:
+        connection_record.info[_USED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _alive(dbapi_connection, connection_record, connection_proxy) -> None:
+        used_at = connection_record.info.get(_USED_AT)
+        recent = used_at is not None and time.monotonic() - used_at < PING_AFTER_IDLE_SECONDS
+        if recent and _nothing_to_read(dbapi_connection):
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise InvalidatePoolError(str(error)) from error
+            raise
+
+
+def _nothing_to_read(dbapi_connection) -> bool:
+    """True when the connection's socket is open with nothing waiting on it. An idle
+    connection is owed nothing by the server, so anything there (the notice of a shutdown
+    or a terminated session, the end of the stream) means a ping is needed. A driver
+    without a socket (SQLite) is always pinged, as before."""
+    try:
+        fd = dbapi_connection.fileno()
+    except Exception:  # closed, or no socket: let the ping decide
+        return False
+    if not isinstance(fd, int) or fd < 0 or not hasattr(select, "poll"):
+        return False
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLPRI)
+    return not poller.poll(0)
 
 
 @contextmanager

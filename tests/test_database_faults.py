@@ -1,4 +1,4 @@
-"""When the database goes away: a restart or failover costs no request (pre-ping), a host
+"""When the database goes away: a restart or failover costs no request (the pool checks), a host
 that never answers gives a quick 503 with Retry-After in the parent's language (English for
 staff), a statement that waits too long is cancelled, and nothing half-written remains.
 These run on PostgreSQL (a database of their own), whichever database the suite uses."""

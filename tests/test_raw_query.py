@@ -60,7 +60,7 @@ def test_connections_go_back_to_the_pool_as_they_came(app):
 
 def test_a_connection_the_database_dropped_is_replaced(app):
     """A pooled connection that dies while idle in the pool (a database restart, an idle
-    timeout) is found dead by the pool's pre-ping when a raw read checks it out, and replaced:
+    timeout) is found dead by the check on checkout when a raw read checks it out, and replaced:
     no read fails, and none keeps a connection out."""
     separated_parents(app)
     query = RawQuery(select(func.count(Invitation.id)))

@@ -121,6 +121,21 @@ def publish(version: AgreementVersion, *, actor: str, major: bool = True) -> Agr
     return version
 
 
+def current_version_id(school_id, agreement_key: str = "social-media"):
+    """The id of the school's published version, as a scalar subquery to use inside another
+    statement (NULL when none is published). `school_id` may be a bindparam."""
+    return (
+        select(AgreementVersion.id)
+        .join(Agreement)
+        .where(
+            Agreement.school_id == school_id,
+            Agreement.key == agreement_key,
+            AgreementVersion.status == "published",
+        )
+        .scalar_subquery()
+    )
+
+
 def current_version(school_id: int, agreement_key: str = "social-media") -> AgreementVersion | None:
     return db.session.scalar(
         select(AgreementVersion)

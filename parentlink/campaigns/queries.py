@@ -123,6 +123,7 @@ class Question:
     answered_at: datetime | None
     reference: str
     children: list[tuple[int, str]] = field(default_factory=list)  # (pupil id, full name)
+    contact: Contact | None = field(default=None, compare=False, repr=False)  # to reply to
 
 
 # Made once: a new alias costs its column collections again on every request.
@@ -168,15 +169,19 @@ def questions_to_follow_up(
     contact_ids: list[int] | None = None,
     page: int = 1,
     per_page: int = 50,
+    total: int | None = None,
 ) -> tuple[list[Question], int]:
     """Parents' questions in one state (open ones by default), newest first, a page at a
-    time, with the total. Only standing confirmations: a withdrawn one asks nothing more."""
+    time, with the total. Only standing confirmations: a withdrawn one asks nothing more.
+    `total`: the count when already known (`question_counts` for the state, with neither
+    filter), to spare counting again."""
     query = _questions(school_id).where(ClauseResponse.follow_up == state)
     if campaign_id is not None:
         query = query.where(Invitation.campaign_id == campaign_id)
     if contact_ids is not None:
         query = query.where(Confirmation.contact_id.in_(contact_ids))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    if total is None:
+        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.execute(
         query.order_by(Confirmation.confirmed_at.desc(), ClauseResponse.id.desc())
         .limit(per_page)
@@ -209,6 +214,7 @@ def questions_to_follow_up(
             answered_at=response.answered_at,
             reference=confirmation.reference,
             children=children.get(confirmation.id, []),
+            contact=contact,
         )
         for response, confirmation, contact, clause, campaign_name in rows
     ]

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import and_, exists, literal, or_, select
+from sqlalchemy import and_, bindparam, exists, or_, select
 
-from parentlink.agreements.services import current_version
+from parentlink.agreements.services import current_version_id
 from parentlink.campaigns.models import (
     Answer,
     ClauseResponse,
@@ -63,24 +63,17 @@ def _confirmed(pupil_id, condition):
     )
 
 
-def statuses(school_id: int, pupil_ids: list[int]) -> dict[int, FamilyStatus]:
-    """The status of each pupil's family (one page of pupils: one query, and the version's)."""
-    if not pupil_ids:
-        return {}
-    version = current_version(school_id)
+def _statement():
+    """One query for a page of pupils, the school's current version looked up inside it (a
+    school with none published has no confirmation of it: nobody is covered)."""
     pupil = Pupil.id
-    is_covered = has_questions = is_withdrawn = literal(False)
-    if version is not None:
-        of_version = Confirmation.version_id == version.id
-        standing = and_(of_version, Confirmation.withdrawn_at.is_(None))
-        open_question = exists().where(
-            ClauseResponse.confirmation_id == Confirmation.id,
-            ClauseResponse.answer == Answer.QUESTION,
-            ClauseResponse.follow_up == FollowUp.OPEN,
-        )
-        is_covered = _confirmed(pupil, standing)
-        has_questions = _confirmed(pupil, and_(standing, open_question))
-        is_withdrawn = _confirmed(pupil, and_(of_version, Confirmation.withdrawn_at.is_not(None)))
+    of_version = Confirmation.version_id == current_version_id(bindparam("school_id"))
+    standing = and_(of_version, Confirmation.withdrawn_at.is_(None))
+    open_question = exists().where(
+        ClauseResponse.confirmation_id == Confirmation.id,
+        ClauseResponse.answer == Answer.QUESTION,
+        ClauseResponse.follow_up == FollowUp.OPEN,
+    )
     is_reachable = exists().where(
         PupilContact.pupil_id == pupil,
         Contact.id == PupilContact.contact_id,
@@ -92,11 +85,24 @@ def statuses(school_id: int, pupil_ids: list[int]) -> dict[int, FamilyStatus]:
     is_restricted = exists().where(
         PupilContact.pupil_id == pupil, PupilContact.court_order_restriction.is_(True)
     )
-    rows = db.session.execute(
-        select(pupil, is_restricted, has_questions, is_covered, is_withdrawn, is_reachable).where(
-            pupil.in_(pupil_ids)
-        )
-    ).all()
+    return select(
+        pupil,
+        is_restricted,
+        _confirmed(pupil, and_(standing, open_question)),
+        _confirmed(pupil, standing),
+        _confirmed(pupil, and_(of_version, Confirmation.withdrawn_at.is_not(None))),
+        is_reachable,
+    ).where(pupil.in_(bindparam("pupil_ids", expanding=True)))
+
+
+_STATUSES = _statement()  # built once: the families list and every family page run it
+
+
+def statuses(school_id: int, pupil_ids: list[int]) -> dict[int, FamilyStatus]:
+    """The status of each pupil's family (one page of pupils: one query)."""
+    if not pupil_ids:
+        return {}
+    rows = db.session.execute(_STATUSES, {"school_id": school_id, "pupil_ids": pupil_ids}).all()
     restricted = {row[0] for row in rows if row[1]}
     questions = {row[0] for row in rows if row[2]}
     covered = {row[0] for row in rows if row[3]}

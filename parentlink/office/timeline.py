@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import bindparam, or_, select
+from sqlalchemy.orm import selectinload
 
 from parentlink.campaigns.models import (
     Answer,
@@ -64,24 +64,57 @@ class Event:
     text: str
 
 
-def _address(message: Message) -> str:
+def _address(message) -> str:
     return phone(message.to_address) if message.channel is Channel.SMS else message.to_address
 
 
-def timeline(fam, *, with_concerns: bool) -> list[Event]:
-    """Everything that happened to this family's carers, newest first (bounded)."""
+# Built once (a family page runs them on every view). A message's columns, not the entity:
+# its body and an email's HTML stay in the database.
+_MESSAGES = (
+    select(
+        Message.id,
+        Message.kind,
+        Message.channel,
+        Message.contact_id,
+        Message.to_address,
+        Message.status,
+        Message.created_at,
+    )
+    .where(Message.contact_id.in_(bindparam("contact_ids", expanding=True)))
+    .order_by(Message.id.desc())
+    .limit(TIMELINE_LIMIT)
+)
+_MESSAGES_BUT_CONCERNS = _MESSAGES.where(Message.kind.not_in(concern_message_kinds()))
+_BAD_NEWS = (
+    select(
+        DeliveryEvent.message_id, DeliveryEvent.at, DeliveryEvent.status, DeliveryEvent.error_code
+    )
+    .where(
+        DeliveryEvent.message_id.in_(bindparam("message_ids", expanding=True)),
+        DeliveryEvent.status.in_(list(BAD_NEWS)),
+    )
+    .order_by(DeliveryEvent.id.desc())
+    .limit(TIMELINE_LIMIT)
+)
+_CONFIRMATIONS = (
+    select(Confirmation)
+    .where(Confirmation.contact_id.in_(bindparam("contact_ids", expanding=True)))
+    .options(selectinload(Confirmation.responses).joinedload(ClauseResponse.clause))
+)
+
+
+def timeline(fam, invitations: list[Invitation], *, with_concerns: bool) -> list[Event]:
+    """Everything that happened to this family's carers, newest first (bounded).
+    `invitations`: every invitation of the carers, with its campaign loaded."""
     names = {
         link.contact_id: f"{link.contact.first_name} {link.contact.last_name}" for link in fam.links
     }
     ids = list(names)
     if not ids:
         return []
-    hidden = set() if with_concerns else concern_message_kinds()
     events: list[Event] = []
-    query = select(Message).where(Message.contact_id.in_(ids))
-    if hidden:
-        query = query.where(Message.kind.not_in(hidden))
-    messages = db.session.scalars(query.order_by(Message.id.desc()).limit(TIMELINE_LIMIT)).all()
+    query = _MESSAGES if with_concerns else _MESSAGES_BUT_CONCERNS
+    messages = db.session.execute(query, {"contact_ids": ids}).all()
     for m in messages:
         what = WHAT.get(m.kind, m.kind.value.replace("-", " "))
         how = HOW.get(m.status.value, m.status.value)
@@ -95,15 +128,7 @@ def timeline(fam, *, with_concerns: bool) -> list[Event]:
         )
     by_id = {m.id: m for m in messages}
     if messages:
-        for e in db.session.scalars(
-            select(DeliveryEvent)
-            .where(
-                DeliveryEvent.message_id.in_(list(by_id)),
-                DeliveryEvent.status.in_(list(BAD_NEWS)),
-            )
-            .order_by(DeliveryEvent.id.desc())
-            .limit(TIMELINE_LIMIT)
-        ):
+        for e in db.session.execute(_BAD_NEWS, {"message_ids": list(by_id)}):
             m = by_id[e.message_id]
             why = f" (code {e.error_code})" if e.error_code else ""
             events.append(
@@ -114,8 +139,7 @@ def timeline(fam, *, with_concerns: bool) -> list[Event]:
                     f"{CHANNEL_WORD[m.channel]} to {_address(m)} {BAD_NEWS[e.status]}{why}.",
                 )
             )
-    invitations = select(Invitation).where(Invitation.contact_id.in_(ids))
-    for inv in db.session.scalars(invitations.options(joinedload(Invitation.campaign))):
+    for inv in invitations:
         if inv.opened_at:
             events.append(
                 Event(
@@ -125,9 +149,7 @@ def timeline(fam, *, with_concerns: bool) -> list[Event]:
                     f"opened their link for {inv.campaign.name}.",
                 )
             )
-    confirmations = select(Confirmation).where(Confirmation.contact_id.in_(ids))
-    answers = selectinload(Confirmation.responses).joinedload(ClauseResponse.clause)
-    for c in db.session.scalars(confirmations.options(answers)):
+    for c in db.session.scalars(_CONFIRMATIONS, {"contact_ids": ids}):
         events.extend(_confirmation_events(c, names[c.contact_id]))
     if with_concerns:
         events.extend(_concern_events(fam, names, ids))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -29,14 +30,22 @@ def fresh_database(purpose: str) -> Iterator[str]:
 
 
 def terminate_connections(url: str) -> int:
-    """pg_terminate_backend for every connection to that database but our own."""
+    """pg_terminate_backend for every connection to that database but our own; returns once
+    those sessions have ended (the server has told their clients and closed the sockets), as
+    after a restart, rather than while they are still ending."""
     engine = create_engine(make_url(url), isolation_level="AUTOCOMMIT")
+    others = "datname = current_database() AND pid <> pg_backend_pid()"
     with engine.connect() as connection:
         ended = connection.execute(
-            text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
+            text(f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE {others}")
         ).scalar_one()
+        deadline = time.monotonic() + 10
+        while (
+            time.monotonic() < deadline
+            and connection.execute(
+                text(f"SELECT count(*) FROM pg_stat_activity WHERE {others}")
+            ).scalar_one()
+        ):
+            time.sleep(0.01)
     engine.dispose()
     return ended

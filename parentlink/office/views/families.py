@@ -5,11 +5,8 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from parentlink.campaigns.models import Campaign, CampaignStatus, Invitation
 from parentlink.core.i18n import english_plural
-from parentlink.db import db
 from parentlink.directory.services import LinkError, set_court_order
 from parentlink.office import family_queries
 from parentlink.office.family_status import statuses
@@ -29,35 +26,21 @@ def families():
 
 
 def family(pupil_id: int):
-    fam = family_queries.family(current_user.school_id, pupil_id)
+    school_id = current_user.school_id
+    fam = family_queries.family(school_id, pupil_id)
     if fam is None:
         abort(404)
-    events = timeline(fam, with_concerns=can(Permission.READ_CONCERNS))
-    campaign = db.session.scalar(
-        select(Campaign)
-        .where(
-            Campaign.school_id == current_user.school_id,
-            Campaign.status == CampaignStatus.OPEN,
-        )
-        .order_by(Campaign.launched_at.desc(), Campaign.id.desc())
-        .limit(1)
+    sent = family_queries.invitations(fam)  # read once: the timeline's and the carers' lines
+    events = timeline(fam, sent, with_concerns=can(Permission.READ_CONCERNS))
+    campaign = family_queries.open_campaign(school_id)
+    invitations = (
+        {i.contact_id: i for i in sent if i.campaign_id == campaign.id} if campaign else {}
     )
-    invitations = {}
-    if campaign is not None and fam.links:
-        invitations = {
-            i.contact_id: i
-            for i in db.session.scalars(
-                select(Invitation).where(
-                    Invitation.campaign_id == campaign.id,
-                    Invitation.contact_id.in_([link.contact_id for link in fam.links]),
-                )
-            )
-        }
     return render_template(
         "office/family.html",
         fam=fam,
         events=events,
-        status=statuses(current_user.school_id, [fam.pupil.id])[fam.pupil.id],
+        status=statuses(school_id, [fam.pupil.id])[fam.pupil.id],
         campaign=campaign,
         invitations=invitations,
         form=ActionForm(),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from parentlink.campaigns.models import FollowUp
 from parentlink.campaigns.queries import question_counts, questions_to_follow_up
@@ -16,7 +15,7 @@ from parentlink.campaigns.questions import (
     reply_to_question,
 )
 from parentlink.db import db
-from parentlink.directory.models import Channel, Contact
+from parentlink.directory.models import Channel
 from parentlink.office.forms import ActionForm
 from parentlink.office.permissions import Permission, can
 
@@ -49,16 +48,11 @@ def questions(error: tuple[int, str] | None = None, status: int = 200):
         abort(403)
     raw_page = request.args.get("page", "1")
     page = int(raw_page) if raw_page.isdigit() and len(raw_page) < 7 else 1
-    items, total = questions_to_follow_up(
-        current_user.school_id, state=state, page=page, per_page=PER_PAGE
-    )
-    ids = {q.contact_id for q in items}
-    contacts = (
-        {c.id: c for c in db.session.scalars(select(Contact).where(Contact.id.in_(ids)))}
-        if ids
-        else {}
-    )
     counts = question_counts(current_user.school_id)
+    items, total = questions_to_follow_up(
+        current_user.school_id, state=state, page=page, per_page=PER_PAGE, total=counts[state]
+    )
+    contacts = {q.contact_id: q.contact for q in items}  # read with the questions
     return render_template(
         "office/questions.html",
         state=state,
