@@ -50,7 +50,10 @@ def plan_families(school_id: int, rows, summary, pupils_in_file: set[str] | None
     from parentlink.directory.importer import RowError
 
     pupils = {p["mis_id"]: p for p in _existing(Pupil, ("mis_id", *_PUPIL, "left_on"), school_id)}
-    contacts = {c["mis_id"]: c for c in _existing(Contact, ("mis_id", *_CONTACT), school_id)}
+    contacts = {
+        c["mis_id"]: c
+        for c in _existing(Contact, ("mis_id", *_CONTACT, "details_flag_reason"), school_id)
+    }
     plan = Plan(school_id, pupils, contacts)
     pupil_mis = {p["id"]: m for m, p in pupils.items()}
     contact_mis = {c["id"]: m for m, c in contacts.items()}
@@ -116,13 +119,29 @@ def _allows(link: dict) -> bool:
     return link["parental_responsibility"] and not link["court_order_restriction"]
 
 
-def _set(plan: Plan, model, current: dict, values: dict) -> bool:
-    """Change `current` (an existing row) to `values`; True if anything changed."""
+def _set(plan: Plan, model, current: dict, values: dict) -> dict:
+    """Change `current` (an existing row) to `values`; what changed (empty: nothing)."""
     changes = {k: v for k, v in values.items() if current[k] != v}
     if changes:
         current.update(changes)
         plan.change(model, current["id"], changes)
-    return bool(changes)
+    return changes
+
+
+def _unflag(plan: Plan, current: dict, changed: dict) -> None:
+    """A flag on a carer's details is about the details the school had: new ones from the
+    MIS clear it. A failure's flag names its channel (messaging/fallback.py) and is cleared
+    by that channel's new detail only; the office's own note, by either."""
+    reason = current.get("details_flag_reason")
+    moved = {"mobile", "email"} & changed.keys()
+    if reason is None or not moved:
+        return
+    if reason.startswith("The mobile number failed") and "mobile" not in moved:
+        return
+    if reason.startswith("The email address failed") and "email" not in moved:
+        return
+    current["details_flag_reason"] = None
+    plan.change(Contact, current["id"], {"details_flagged_at": None, "details_flag_reason": None})
 
 
 def _person(plan, model, existing, new, columns, fields, summary) -> None:
@@ -137,8 +156,10 @@ def _person(plan, model, existing, new, columns, fields, summary) -> None:
         new[mis_id] = {"school_id": plan.school_id, "mis_id": mis_id, **values}
         existing[mis_id] = {"id": None, "mis_id": mis_id, "left_on": None, **values}
         setattr(summary, f"{noun}_added", getattr(summary, f"{noun}_added") + 1)
-    elif _set(plan, model, current, values):
+    elif changed := _set(plan, model, current, values):
         setattr(summary, f"{noun}_updated", getattr(summary, f"{noun}_updated") + 1)
+        if model is Contact:
+            _unflag(plan, current, changed)
 
 
 def _stop(plan: Plan, links: dict, listed, covered, allowed_before, summary) -> None:

@@ -178,6 +178,37 @@ def test_reimporting_with_a_changed_mobile_updates_that_contact(school_id):
     assert _counts() == before
 
 
+def test_new_details_from_the_mis_clear_the_flag_on_the_old_ones(school_id):
+    from parentlink.core.clock import now
+    from parentlink.office.family_status import FamilyStatus, statuses
+
+    rows = [family_row(f"P{n}", f"C{n}") for n in (1, 2, 3)]
+    import_families(school_id, csv_bytes(rows))
+    flags = {
+        "C1": "The mobile number failed: Twilio reported undelivered (error 30005)",
+        "C2": "The mobile number failed: Twilio reported undelivered (error 30006)",
+        "C3": "Mum says this is her old work email",  # the office's own note
+    }
+    for mis_id, reason in flags.items():
+        contact = _contact(mis_id)
+        contact.details_flagged_at, contact.details_flag_reason = now(), reason
+    db.session.commit()
+    pupils = {p.mis_id: p.id for p in db.session.scalars(select(Pupil))}
+    assert statuses(school_id, [pupils["P2"]])[pupils["P2"]] is FamilyStatus.CANNOT_REACH
+
+    rows[0]["email"] = "new1@example.com"  # not the number that failed
+    rows[1]["mobile"] = "07700 900222"  # the school corrected the number in the MIS
+    rows[2]["email"] = "new3@example.com"
+    import_families(school_id, csv_bytes(rows))
+    db.session.commit()
+    db.session.expire_all()
+
+    assert _contact("C1").details_flag_reason == flags["C1"]
+    assert _contact("C2").details_flagged_at is None and _contact("C2").details_flag_reason is None
+    assert _contact("C3").details_flagged_at is None
+    assert statuses(school_id, [pupils["P2"]])[pupils["P2"]] is FamilyStatus.NOT_YET_ANSWERED
+
+
 @pytest.mark.parametrize(
     ("spelling", "stored"),
     [
