@@ -104,6 +104,28 @@ def can_email():
     )
 
 
+# A failed message's flag on the carer's details names the detail (the contact column) that
+# failed, so that a new one from the MIS can clear it (directory/writer.py).
+FAILED_DETAIL = {
+    Channel.SMS: ("mobile", "The mobile number failed"),
+    Channel.EMAIL: ("email", "The email address failed"),
+}
+
+
+def failure_flag(channel: Channel, reason: str) -> str:
+    """The flag's reason when a message on `channel` failed for `reason`."""
+    return f"{FAILED_DETAIL[channel][1]}: {reason}"[:200]
+
+
+def failed_detail(flag_reason: str) -> str | None:
+    """The contact column a failure's flag is about ("mobile", "email"); None for the
+    office's own note."""
+    for column, words in FAILED_DETAIL.values():
+        if flag_reason.startswith(words):
+            return column
+    return None
+
+
 def best_channel(contact) -> Channel | None:
     """The preferred channel if it can be used, else the other one, else None."""
     for channel in (contact.preferred_channel, contact.preferred_channel.other):

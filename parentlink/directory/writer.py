@@ -15,7 +15,7 @@ from sqlalchemy import delete, insert, select, update
 from parentlink.campaigns.restrictions import would_stop
 from parentlink.core.clock import now
 from parentlink.db import db
-from parentlink.directory.models import Contact, Pupil, PupilContact
+from parentlink.directory.models import Contact, Pupil, PupilContact, failed_detail
 from parentlink.directory.services import StoppedLink, stop_links
 
 _PUPIL = ("first_name", "last_name", "year_group", "class_name")
@@ -130,15 +130,13 @@ def _set(plan: Plan, model, current: dict, values: dict) -> dict:
 
 def _unflag(plan: Plan, current: dict, changed: dict) -> None:
     """A flag on a carer's details is about the details the school had: new ones from the
-    MIS clear it. A failure's flag names its channel (messaging/fallback.py) and is cleared
-    by that channel's new detail only; the office's own note, by either."""
+    MIS clear it. A failure's flag names the detail that failed (models.failure_flag) and is
+    cleared by a new one of that detail only; the office's own note, by either."""
     reason = current.get("details_flag_reason")
     moved = {"mobile", "email"} & changed.keys()
     if reason is None or not moved:
         return
-    if reason.startswith("The mobile number failed") and "mobile" not in moved:
-        return
-    if reason.startswith("The email address failed") and "email" not in moved:
+    if failed_detail(reason) not in (None, *moved):
         return
     current["details_flag_reason"] = None
     plan.change(Contact, current["id"], {"details_flagged_at": None, "details_flag_reason": None})

@@ -16,7 +16,7 @@ from parentlink.campaigns.models import Invitation
 from parentlink.core.filters import and_list
 from parentlink.core.tokens import hash_token, new_token
 from parentlink.db import db
-from parentlink.directory.models import Channel, Contact
+from parentlink.directory.models import FAILED_DETAIL, Channel, Contact, failure_flag
 from parentlink.messaging.models import Message, MessageKind
 from parentlink.messaging.outbox import enqueue, render
 from parentlink.schools.models import School
@@ -60,13 +60,10 @@ def fall_back(
     if contact is None:
         return None
     if flag:
-        what = "mobile number" if message.channel is Channel.SMS else "email address"
         contact.details_flagged_at = at
-        contact.details_flag_reason = f"The {what} failed: {reason}"[:200]
-    if dead and message.channel is Channel.SMS:
-        contact.failed_mobile = message.to_address
-    elif dead:
-        contact.failed_email = message.to_address
+        contact.details_flag_reason = failure_flag(message.channel, reason)
+    if dead:  # contact.failed_mobile or contact.failed_email
+        setattr(contact, f"failed_{FAILED_DETAIL[message.channel][0]}", message.to_address)
     if message.channel is Channel.SMS and error_code == UNSUBSCRIBED:
         contact.sms_opted_out = True
     other = message.channel.other
